@@ -1,0 +1,72 @@
+"""Chợ HTX: the marketplace of Bắc Ninh's cooperatives."""
+
+from flask import Flask
+
+from config import config_from_env
+
+
+def create_app(config_class=None) -> Flask:
+    """Build the application: configuration, extensions, blueprints, errors, commands."""
+    config_class = config_class or config_from_env()
+    if hasattr(config_class, "check"):
+        config_class.check()
+    app = Flask(
+        __name__,
+        template_folder="../templates",
+        static_folder="../static",
+        instance_relative_config=False,
+    )
+    app.config.from_object(config_class)
+
+    register_extensions(app)
+    register_i18n(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from shop import models  # noqa: F401  (complete metadata before migrations look at it)
+    from shop.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    limiter.init_app(app)
+
+    from shop.accounts.loader import load_user
+
+    login_manager.user_loader(load_user)
+
+
+def register_i18n(app: Flask) -> None:
+    from shop.text.web import init_i18n
+
+    init_i18n(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from shop.catalog.views import bp as catalog_bp
+    from shop.cooperatives.views import bp as cooperatives_bp
+    from shop.pages.views import bp as pages_bp
+    from shop.programmes.views import bp as programmes_bp
+
+    app.register_blueprint(pages_bp)
+    app.register_blueprint(catalog_bp)
+    app.register_blueprint(cooperatives_bp)
+    app.register_blueprint(programmes_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from shop.pages.errors import register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from shop.dataset.commands import data_cli
+
+    app.cli.add_command(data_cli)

@@ -1,0 +1,132 @@
+"""Sectors, localities, cooperatives and who belongs to them."""
+
+import enum
+
+from sqlalchemy import JSON, Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shop.db import Base, TimestampMixin
+from shop.text.i18n import Bilingual
+
+
+def str_enum(enum_cls):
+    return Enum(
+        enum_cls,
+        native_enum=False,
+        length=24,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+    )
+
+
+class Sector(Bilingual, Base):
+    """One of the seven sectors of the alliance's yearly report."""
+
+    __tablename__ = "sector"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name_vi: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str | None] = mapped_column(String(120))
+    sort_order: Mapped[int] = mapped_column(default=0)
+    #: Number of cooperatives in the sector in the 2022 report (context for figures).
+    count_2022: Mapped[int | None]
+
+
+class LocalityKind(enum.StrEnum):
+    COMMUNE = "xa"
+    WARD = "phuong"
+
+
+class Locality(Bilingual, Base):
+    """A commune or ward as it is since the 1/7/2025 reform, with its 2022 district kept."""
+
+    __tablename__ = "locality"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name_vi: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str | None] = mapped_column(String(120))
+    short_name: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[LocalityKind] = mapped_column(str_enum(LocalityKind))
+    admin_code: Mapped[str | None] = mapped_column(String(10))
+    province_vi: Mapped[str] = mapped_column(String(80), default="Tỉnh Bắc Ninh")
+    province_en: Mapped[str | None] = mapped_column(String(80))
+    #: Districts were abolished on 1/7/2025; the 2022 one is kept for history and old addresses.
+    district_2022_slug: Mapped[str | None] = mapped_column(String(80))
+    district_2022_name_vi: Mapped[str | None] = mapped_column(String(120))
+    district_2022_name_en: Mapped[str | None] = mapped_column(String(120))
+    former_units_vi: Mapped[list] = mapped_column(JSON, default=list)
+    known_for_vi: Mapped[list] = mapped_column(JSON, default=list)
+    known_for_en: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class LegalForm(enum.StrEnum):
+    COOPERATIVE = "hop_tac_xa"
+    UNION = "lien_hiep_hop_tac_xa"
+    GROUP = "to_hop_tac"
+    CREDIT_FUND = "quy_tin_dung_nhan_dan"
+
+
+class CooperativeStatus(enum.StrEnum):
+    PENDING = "pending"
+    VERIFIED = "verified"
+    NEEDS_INFO = "needs_info"
+    SUSPENDED = "suspended"
+    INACTIVE = "inactive"
+
+
+class Cooperative(Bilingual, TimestampMixin, Base):
+    __tablename__ = "cooperative"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(160), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    name_en: Mapped[str | None] = mapped_column(String(255))
+    legal_form: Mapped[LegalForm] = mapped_column(str_enum(LegalForm))
+    sector_id: Mapped[int] = mapped_column(ForeignKey("sector.id"), index=True)
+    locality_id: Mapped[int] = mapped_column(ForeignKey("locality.id"), index=True)
+    address_vi: Mapped[str] = mapped_column(String(255), default="")
+    address_en: Mapped[str | None] = mapped_column(String(255))
+    #: The three-tier address (with district) from before 1/7/2025, for historical records.
+    legacy_address_vi: Mapped[str | None] = mapped_column(String(255))
+    founded_year: Mapped[int | None]
+    member_count: Mapped[int | None]
+    member_type: Mapped[str | None] = mapped_column(String(40))
+    description_vi: Mapped[str] = mapped_column(Text, default="")
+    description_en: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    zalo: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(254))
+    website: Mapped[str | None] = mapped_column(String(255))
+    #: Empty for a tổ hợp tác (no legal personality) or a long-inactive HTX never issued one.
+    tax_code: Mapped[str | None] = mapped_column(String(14), unique=True)
+    tax_code_is_demo: Mapped[bool] = mapped_column(default=False)
+    is_demo: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[CooperativeStatus] = mapped_column(
+        str_enum(CooperativeStatus), default=CooperativeStatus.PENDING, index=True
+    )
+
+    sector: Mapped[Sector] = relationship(lazy="raise")
+    locality: Mapped[Locality] = relationship(lazy="raise")
+
+    @property
+    def is_public(self) -> bool:
+        return self.status == CooperativeStatus.VERIFIED
+
+
+class MembershipRole(enum.StrEnum):
+    OWNER = "owner"
+    EDITOR = "editor"
+
+
+class Membership(TimestampMixin, Base):
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("user_id", "cooperative_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    cooperative_id: Mapped[int] = mapped_column(
+        ForeignKey("cooperative.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[MembershipRole] = mapped_column(str_enum(MembershipRole))

@@ -1,0 +1,1 @@
+"""Text helpers shared by every domain: folding, slugs, formatting, bilingual fields."""
