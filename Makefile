@@ -1,0 +1,53 @@
+# Two commands: `make run` serves the demo, `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+PORT ?= 5000
+HOST ?= 127.0.0.1
+
+.PHONY: run test test-sqlite test-postgresql setup lint format translations bench clean
+
+$(BIN)/.installed: requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+setup: $(BIN)/.installed translations
+
+translations: $(BIN)/.installed
+	$(BIN)/pybabel compile -q -d shop/translations
+
+run: setup
+	$(FLASK) db upgrade
+	$(FLASK) data demo
+	@echo "Chợ HTX is at http://$(HOST):$(PORT)"
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: setup lint
+	$(BIN)/python -m pytest -p no:cacheprovider
+	TEST_DB=postgresql $(BIN)/python -m pytest -p no:cacheprovider
+
+test-sqlite: setup
+	$(BIN)/python -m pytest
+
+test-postgresql: setup
+	TEST_DB=postgresql $(BIN)/python -m pytest
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(BIN)/.installed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+translations-update: $(BIN)/.installed
+	$(BIN)/pybabel extract -q -F babel.cfg -o /tmp/cho-htx-messages.pot .
+	$(BIN)/pybabel update -q -i /tmp/cho-htx-messages.pot -d shop/translations --no-fuzzy-matching
+
+bench: setup
+	$(BIN)/python bench/pages.py
+
+clean:
+	rm -rf $(VENV) instance/*.sqlite3
