@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from config import TestConfig
@@ -107,21 +108,28 @@ def blank_app(database_factory):
 
 @contextmanager
 def rolled_back(app):
-    """Run inside one outer transaction that is rolled back; commits become savepoints."""
+    """Run inside one outer transaction that is rolled back; commits become savepoints.
+
+    No application context stays pushed, so every request gets a fresh one (and a fresh `g`),
+    as in production. Objects stay readable after a request closes the session.
+    """
     with app.app_context():
-        connection = db.engine.connect()
-        outer = connection.begin()
-        original = db.session
-        db.session = scoped_session(
-            sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
+        engine = db.engine
+    connection = engine.connect()
+    outer = connection.begin()
+    original = db.session
+    db.session = scoped_session(
+        sessionmaker(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
         )
-        try:
-            yield
-        finally:
-            db.session.remove()
-            db.session = original
-            outer.rollback()
-            connection.close()
+    )
+    try:
+        yield
+    finally:
+        db.session.remove()
+        db.session = original
+        outer.rollback()
+        connection.close()
 
 
 @pytest.fixture
@@ -184,12 +192,11 @@ def count_queries():
     @contextmanager
     def counting():
         counter = QueryCounter()
-        engine = db.engine
-        event.listen(engine, "before_cursor_execute", counter)
+        event.listen(Engine, "before_cursor_execute", counter)
         try:
             yield counter
         finally:
-            event.remove(engine, "before_cursor_execute", counter)
+            event.remove(Engine, "before_cursor_execute", counter)
 
     return counting
 

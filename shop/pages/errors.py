@@ -2,6 +2,8 @@
 
 from flask import Flask, render_template
 
+from shop.extensions import db
+
 
 def register(app: Flask) -> None:
     @app.errorhandler(404)
@@ -10,4 +12,6 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(500)
     def server_error(error):
+        # The failed request may have left the session mid-transaction.
+        db.session.rollback()
         return render_template("errors/500.html"), 500

@@ -1,0 +1,103 @@
+"""Build records for tests: the taxonomy from the demo file, then cooperatives and products."""
+
+import itertools
+from datetime import date
+
+from sqlalchemy import select
+
+from shop.catalog.models import Category, Product, ProductCertification, ProductStatus
+from shop.cooperatives.models import (
+    Cooperative,
+    CooperativeStatus,
+    LegalForm,
+    Locality,
+    Sector,
+)
+from shop.dataset.commands import DEMO_FILE
+from shop.dataset.importer import import_data, read_file
+from shop.db import utcnow
+from shop.extensions import db
+from shop.programmes.models import Booth, BoothProduct, Programme, ProgrammeStatus
+
+_seq = itertools.count(1)
+
+
+def load_taxonomy() -> None:
+    """Sectors, categories, localities, units and certification kinds of the demo file."""
+    demo = read_file(str(DEMO_FILE))
+    keys = ("meta", "sectors", "product_categories", "localities")
+    import_data({k: demo[k] for k in keys}, db.session)
+
+
+def create_cooperative(**values) -> Cooperative:
+    n = next(_seq)
+    sector = values.pop("sector", None) or db.session.scalar(select(Sector).limit(1))
+    locality = values.pop("locality", None) or db.session.scalar(select(Locality).limit(1))
+    coop = Cooperative(
+        slug=values.pop("slug", f"htx-thu-nghiem-{n}"),
+        name=values.pop("name", f"HTX Thử nghiệm số {n}"),
+        legal_form=values.pop("legal_form", LegalForm.COOPERATIVE),
+        sector_id=sector.id,
+        locality_id=locality.id,
+        address_vi=values.pop("address_vi", f"Thôn {n}, {locality.name_vi}, tỉnh Bắc Ninh"),
+        phone=values.pop("phone", "0900 000 999"),
+        status=values.pop("status", CooperativeStatus.VERIFIED),
+        **values,
+    )
+    db.session.add(coop)
+    db.session.flush()
+    return coop
+
+
+def create_product(cooperative: Cooperative, **values) -> Product:
+    n = next(_seq)
+    category = values.pop("category", None) or db.session.scalar(select(Category).limit(1))
+    certifications = values.pop("certifications", ["vietgap"])
+    status = values.pop("status", ProductStatus.PUBLISHED)
+    product = Product(
+        slug=values.pop("slug", f"san-pham-thu-nghiem-{n}"),
+        cooperative_id=cooperative.id,
+        sector_id=cooperative.sector_id,
+        category_id=category.id,
+        name_vi=values.pop("name_vi", f"Sản phẩm thử nghiệm {n}"),
+        description_vi=values.pop("description_vi", "Mô tả sản phẩm thử nghiệm."),
+        unit_code=values.pop("unit_code", "kg"),
+        price_vnd=values.pop("price_vnd", 10000 + n * 1000),
+        status=status,
+        published_at=utcnow() if status == ProductStatus.PUBLISHED else None,
+        ocop_stars=values.pop("ocop_stars", 3),
+        ocop_year=values.pop("ocop_year", 2024),
+        ocop_expires_on=values.pop("ocop_expires_on", date(2027, 6, 30)),
+        **values,
+    )
+    db.session.add(product)
+    db.session.flush()
+    for code in certifications:
+        db.session.add(ProductCertification(product_id=product.id, certification_code=code))
+    db.session.flush()
+    return product
+
+
+def create_programme(**values) -> Programme:
+    n = next(_seq)
+    programme = Programme(
+        slug=values.pop("slug", f"chuong-trinh-thu-nghiem-{n}"),
+        title_vi=values.pop("title_vi", f"Chương trình thử nghiệm {n}"),
+        start_date=values.pop("start_date", date(2027, 3, 18)),
+        end_date=values.pop("end_date", date(2027, 3, 21)),
+        status=values.pop("status", ProgrammeStatus.PUBLISHED),
+        **values,
+    )
+    db.session.add(programme)
+    db.session.flush()
+    return programme
+
+
+def create_booth(programme: Programme, number: int, cooperative, products=()) -> Booth:
+    booth = Booth(programme_id=programme.id, number=number, cooperative_id=cooperative.id)
+    db.session.add(booth)
+    db.session.flush()
+    for position, product in enumerate(products):
+        db.session.add(BoothProduct(booth_id=booth.id, product_id=product.id, position=position))
+    db.session.flush()
+    return booth
