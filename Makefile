@@ -16,7 +16,7 @@ $(BIN)/.installed: requirements.txt pyproject.toml
 setup: $(BIN)/.installed translations
 
 translations: $(BIN)/.installed
-	$(BIN)/pybabel compile -q -d shop/translations
+	$(BIN)/pybabel compile --statistics -d shop/translations
 
 run: setup
 	$(FLASK) db upgrade
