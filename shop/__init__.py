@@ -1,5 +1,7 @@
 """Chợ HTX: the marketplace of Bắc Ninh's cooperatives."""
 
+from pathlib import Path
+
 from flask import Flask
 
 from config import config_from_env
@@ -17,6 +19,7 @@ def create_app(config_class=None) -> Flask:
         instance_relative_config=False,
     )
     app.config.from_object(config_class)
+    ensure_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
 
     register_extensions(app)
     register_i18n(app)
@@ -24,6 +27,12 @@ def create_app(config_class=None) -> Flask:
     register_errorhandlers(app)
     register_commands(app)
     return app
+
+
+def ensure_sqlite_folder(url: str) -> None:
+    """Create the folder of a SQLite database file (instance/ on a fresh clone)."""
+    if url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
+        Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
 
 
 def register_extensions(app: Flask) -> None:
