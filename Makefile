@@ -22,7 +22,8 @@ run: setup
 	$(FLASK) db upgrade
 	$(FLASK) data demo
 	@echo "Chợ HTX is at http://$(HOST):$(PORT)"
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	$(BIN)/gunicorn --no-control-socket --bind $(HOST):$(PORT) --workers 2 --threads 4 \
+		--access-logfile - app:app
 
 test: setup lint
 	$(BIN)/python -m pytest -p no:cacheprovider
