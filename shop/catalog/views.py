@@ -3,6 +3,7 @@
 from urllib.parse import urlencode
 
 from flask import render_template, request, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -24,6 +25,12 @@ SORT_LABELS = {
     "ocop": _l("Sao OCOP cao nhất"),
 }
 OCOP_CHOICES = (3, 4, 5)
+
+
+def ocop_label(stars: int) -> str:
+    if stars < max(OCOP_CHOICES):
+        return _("Từ %(stars)d sao", stars=stars)
+    return _("%(stars)d sao", stars=stars)
 
 
 @bp.app_template_global()
@@ -84,7 +91,7 @@ def catalogue():
         ).all(),
         localities=db.session.scalars(queries.localities_with_products()).all(),
         sort_labels=SORT_LABELS,
-        ocop_choices=OCOP_CHOICES,
+        ocop_options=[(stars, ocop_label(stars)) for stars in OCOP_CHOICES],
     )
 
 

@@ -101,7 +101,7 @@ def directory():
         filtered=any((sector, locality, legal_form)),
         sectors=db.session.scalars(select(Sector).order_by(Sector.sort_order, Sector.id)).all(),
         localities=db.session.scalars(queries.localities_with_cooperatives()).all(),
-        legal_forms=LEGAL_FORM_LABELS,
+        legal_form_options=[(form.value, label) for form, label in LEGAL_FORM_LABELS.items()],
     )
 
 

@@ -54,6 +54,7 @@ def init_i18n(app: Flask) -> None:
         vnd=lambda amount: format_vnd(amount, current_lang()),
         qty=lambda value: format_quantity(value, current_lang()),
         date_vn=format_date,
+        slug_and_name=lambda row: (row.slug, row.t("name")),
     )
     app.jinja_env.globals.update(price_label=price_label, url_with_lang=url_with_lang)
 
