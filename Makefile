@@ -44,8 +44,8 @@ format: $(BIN)/.installed
 	$(BIN)/ruff check --fix .
 
 translations-update: $(BIN)/.installed
-	$(BIN)/pybabel extract -q -F babel.cfg -o /tmp/cho-htx-messages.pot .
-	$(BIN)/pybabel update -q -i /tmp/cho-htx-messages.pot -d shop/translations --no-fuzzy-matching
+	$(BIN)/pybabel extract -F babel.cfg -o /tmp/cho-htx-messages.pot .
+	$(BIN)/pybabel update -i /tmp/cho-htx-messages.pot -d shop/translations --no-fuzzy-matching
 
 bench: setup
 	$(BIN)/python bench/pages.py

@@ -42,6 +42,10 @@ class Config:
     #: Pin "today" (ISO date) for demos and tests of date-dependent pages; None = the real date.
     SHOP_TODAY = os.environ.get("SHOP_TODAY") or None
     WTF_CSRF_TIME_LIMIT = None
+    #: argon2id cost (OWASP: m=19 MiB, t=2 at least); tests lower it to stay fast.
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_KIB = 65536
+    ARGON2_PARALLELISM = 4
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_HTTPONLY = True
     MAX_CONTENT_LENGTH = 64 * 1024 * 1024
@@ -58,6 +62,9 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     WTF_CSRF_ENABLED = True
     SHOP_TODAY = "2026-11-26"
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_KIB = 1024
+    ARGON2_PARALLELISM = 1
 
 
 class ProductionConfig(Config):

@@ -46,9 +46,14 @@ def register_extensions(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
     limiter.init_app(app)
 
-    from shop.accounts.loader import load_user
+    from shop.accounts.sessions import load_user
 
     login_manager.user_loader(load_user)
+    login_manager.login_view = "auth.login"
+
+    from shop.notify.services import deliver_after_request
+
+    app.after_request(deliver_after_request)
 
 
 def register_i18n(app: Flask) -> None:
@@ -58,15 +63,24 @@ def register_i18n(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from shop.accounts.views import account, auth
     from shop.catalog.views import bp as catalog_bp
+    from shop.cooperatives.dashboard import bp as dashboard_bp
     from shop.cooperatives.views import bp as cooperatives_bp
+    from shop.pages.console import bp as console_bp
     from shop.pages.views import bp as pages_bp
     from shop.programmes.views import bp as programmes_bp
 
+    # Public
     app.register_blueprint(pages_bp)
     app.register_blueprint(catalog_bp)
     app.register_blueprint(cooperatives_bp)
     app.register_blueprint(programmes_bp)
+    app.register_blueprint(auth)
+    # Signed-in users, cooperative members, alliance staff
+    app.register_blueprint(account)
+    app.register_blueprint(dashboard_bp)
+    app.register_blueprint(console_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

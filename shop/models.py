@@ -1,6 +1,7 @@
 """Import every model so metadata is complete for migrations and create_all()."""
 
-from shop.accounts.models import Role, User  # noqa: F401
+from shop.accounts.models import AuthSession, Role, User  # noqa: F401
+from shop.audit.models import AuditEntry  # noqa: F401
 from shop.catalog.models import (  # noqa: F401
     Category,
     CertificationKind,
@@ -14,10 +15,12 @@ from shop.catalog.models import (  # noqa: F401
 from shop.cooperatives.models import (  # noqa: F401
     Cooperative,
     CooperativeStatus,
+    Invitation,
     LegalForm,
     Locality,
     Membership,
     Sector,
 )
 from shop.media.models import StoredImage  # noqa: F401
+from shop.notify.models import Notification, OutboxEmail  # noqa: F401
 from shop.programmes.models import Booth, BoothProduct, Programme, ProgrammeStatus  # noqa: F401

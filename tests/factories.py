@@ -101,3 +101,43 @@ def create_booth(programme: Programme, number: int, cooperative, products=()) ->
         db.session.add(BoothProduct(booth_id=booth.id, product_id=product.id, position=position))
     db.session.flush()
     return booth
+
+
+def create_user(
+    role=None,
+    *,
+    email=None,
+    password="mật-khẩu-thử-nghiệm-dài",
+    cooperative=None,
+    membership_role=None,
+    name=None,
+):
+    """A user with a real argon2id hash; with `cooperative`, a member (owner by default)."""
+    from argon2 import PasswordHasher
+
+    from shop.accounts.models import Role, User
+    from shop.cooperatives.models import Membership, MembershipRole
+
+    n = next(_seq)
+    role = role or (Role.MEMBER if cooperative is not None else Role.BUYER)
+    # The same cheap argon2id parameters as TestConfig; verification reads them from the hash.
+    password_hash = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(password)
+    user = User(
+        email=email or f"nguoi-dung-{n}@example.com",
+        name=name or f"Người dùng {n}",
+        role=role,
+        password_hash=password_hash,
+    )
+    db.session.add(user)
+    db.session.flush()
+    if cooperative is not None:
+        db.session.add(
+            Membership(
+                user_id=user.id,
+                cooperative_id=cooperative.id,
+                role=membership_role or MembershipRole.OWNER,
+            )
+        )
+        db.session.flush()
+    user.password = password  # for tests that sign in through the form
+    return user

@@ -1,11 +1,12 @@
 """Sectors, localities, cooperatives and who belongs to them."""
 
 import enum
+from datetime import datetime
 
-from sqlalchemy import JSON, Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Enum, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shop.db import Base, TimestampMixin
+from shop.db import Base, TimestampMixin, utcnow
 from shop.text.i18n import Bilingual
 
 
@@ -101,11 +102,16 @@ class Cooperative(Bilingual, TimestampMixin, Base):
     website: Mapped[str | None] = mapped_column(String(255))
     #: Empty for a tổ hợp tác (no legal personality) or a long-inactive HTX never issued one.
     tax_code: Mapped[str | None] = mapped_column(String(14), unique=True)
+    #: Why there is no tax code (e.g. "HTX chưa được cấp mã"); shown to staff only.
+    tax_code_missing_reason: Mapped[str | None] = mapped_column(Text)
     tax_code_is_demo: Mapped[bool] = mapped_column(default=False)
     is_demo: Mapped[bool] = mapped_column(default=False)
     status: Mapped[CooperativeStatus] = mapped_column(
         str_enum(CooperativeStatus), default=CooperativeStatus.PENDING, index=True
     )
+    #: The staff's reason for the current status (what to add, why suspended), shown to members.
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     sector: Mapped[Sector] = relationship(lazy="raise")
     locality: Mapped[Locality] = relationship(lazy="raise")
@@ -121,12 +127,38 @@ class MembershipRole(enum.StrEnum):
 
 
 class Membership(TimestampMixin, Base):
+    """A member runs exactly one cooperative, as its owner or as an editor."""
+
     __tablename__ = "membership"
-    __table_args__ = (UniqueConstraint("user_id", "cooperative_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), unique=True)
     cooperative_id: Mapped[int] = mapped_column(
         ForeignKey("cooperative.id", ondelete="CASCADE"), index=True
     )
     role: Mapped[MembershipRole] = mapped_column(str_enum(MembershipRole))
+
+    cooperative: Mapped[Cooperative] = relationship(lazy="raise")
+
+
+class Invitation(Base):
+    """An emailed, single-use link that makes its recipient an owner or editor."""
+
+    __tablename__ = "invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperative_id: Mapped[int] = mapped_column(
+        ForeignKey("cooperative.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(254))
+    role: Mapped[MembershipRole] = mapped_column(str_enum(MembershipRole))
+    #: sha256 of the token in the link; the token itself is only in the email.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    cooperative: Mapped[Cooperative] = relationship(lazy="raise")

@@ -3,7 +3,15 @@
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
-from shop.cooperatives.models import Cooperative, CooperativeStatus, LegalForm, Locality, Sector
+from shop.cooperatives.models import (
+    Cooperative,
+    CooperativeStatus,
+    LegalForm,
+    Locality,
+    Membership,
+    Sector,
+)
+from shop.extensions import db
 
 
 def is_public_cooperative():
@@ -48,3 +56,12 @@ def localities_with_cooperatives() -> Select:
     """Communes and wards where at least one public cooperative is based."""
     having = public_cooperatives().with_only_columns(Cooperative.locality_id).distinct()
     return select(Locality).where(Locality.id.in_(having)).order_by(Locality.short_name)
+
+
+def membership_of(user) -> Membership | None:
+    """The user's membership with its cooperative loaded, or None."""
+    return db.session.scalar(
+        select(Membership)
+        .where(Membership.user_id == user.id)
+        .options(joinedload(Membership.cooperative))
+    )
