@@ -5,6 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     Date,
     DateTime,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql import text
 
 from shop.cooperatives.models import Cooperative, Sector, str_enum
 from shop.db import Base, TimestampMixin
@@ -128,6 +130,8 @@ class Product(Bilingual, TimestampMixin, Base):
         str_enum(ProductStatus), default=ProductStatus.DRAFT
     )
     moderation_note: Mapped[str | None] = mapped_column(Text)
+    #: What staff asked to change (codes of REVIEW_REASONS) when changes were requested.
+    review_reasons: Mapped[list | None] = mapped_column(JSON)
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     cooperative: Mapped[Cooperative] = relationship(lazy="raise")
@@ -141,6 +145,9 @@ class Product(Bilingual, TimestampMixin, Base):
     )
     images: Mapped[list["ProductImage"]] = relationship(
         lazy="raise", cascade="all, delete-orphan", order_by="ProductImage.position"
+    )
+    links: Mapped[list["ProductLink"]] = relationship(
+        lazy="raise", cascade="all, delete-orphan", order_by="ProductLink.position"
     )
 
     @property
@@ -179,3 +186,60 @@ class ProductImage(Base):
     alt_en: Mapped[str | None] = mapped_column(String(255))
 
     image: Mapped[StoredImage] = relationship(lazy="raise")
+
+
+class ProductLink(Base):
+    """Where else the product can be bought (a shop, a marketplace, the cooperative's site)."""
+
+    __tablename__ = "product_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(default=0)
+    label: Mapped[str] = mapped_column(String(120))
+    url: Mapped[str] = mapped_column(String(500))
+
+
+class RevisionStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    CHANGES_REQUESTED = "changes_requested"
+    REJECTED = "rejected"
+
+
+class ProductRevision(TimestampMixin, Base):
+    """Proposed edits to a published product; the live version stays until staff approve.
+
+    `data` holds the proposed values of the editable fields (the same keys as
+    shop.catalog.services.EDITABLE_FIELDS, JSON-safe), `images` the proposed photo list.
+    """
+
+    __tablename__ = "product_revision"
+    __table_args__ = (
+        # At most one open revision per product.
+        Index(
+            "uq_product_revision_open",
+            "product_id",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("product.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[RevisionStatus] = mapped_column(
+        str_enum(RevisionStatus), default=RevisionStatus.PENDING
+    )
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: [{"image_id": …, "alt_vi": …, "alt_en": …}, …] in display order; None = photos unchanged.
+    images: Mapped[list | None] = mapped_column(JSON)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str | None] = mapped_column(Text)
+    review_reasons: Mapped[list | None] = mapped_column(JSON)
+
+    product: Mapped[Product] = relationship(lazy="raise")
