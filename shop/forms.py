@@ -1,6 +1,7 @@
 """Form base classes: every text input is NFC-normalised and stripped before validation."""
 
 from flask_wtf import FlaskForm
+from wtforms import SelectChoice, StringField
 
 from shop.text.folding import nfc
 
@@ -16,9 +17,15 @@ class Form(FlaskForm):
 
     class Meta:
         def bind_field(self, form, unbound_field, options):
-            options["filters"] = (nfc_strip, *options.get("filters", ()))
+            if issubclass(unbound_field.field_class, StringField):
+                options["filters"] = (nfc_strip, *options.get("filters", ()))
             return unbound_field.bind(form=form, **options)
 
 
 class EmptyForm(Form):
     """A form with nothing but its CSRF token, for POST-only buttons."""
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms select choices."""
+    return [SelectChoice(value, label) for value, label in pairs]
