@@ -21,6 +21,7 @@ translations: $(BIN)/.installed
 run: setup
 	$(FLASK) db upgrade
 	$(FLASK) data demo
+	$(FLASK) users demo
 	@echo "Chợ HTX is at http://$(HOST):$(PORT)"
 	$(BIN)/gunicorn --no-control-socket --bind $(HOST):$(PORT) --workers 2 --threads 4 \
 		--access-logfile - app:app
@@ -52,3 +53,7 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite3
+
+.PHONY: bench-images
+bench-images: setup
+	$(BIN)/python bench/images.py

@@ -1,6 +1,7 @@
 """Configuration classes, read from the environment (12-factor) with safe development defaults."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -30,6 +31,8 @@ class Config:
     MEDIA_S3_BUCKET = os.environ.get("MEDIA_S3_BUCKET") or None
     MEDIA_S3_KEY = os.environ.get("MEDIA_S3_KEY") or None
     MEDIA_S3_SECRET = os.environ.get("MEDIA_S3_SECRET") or None
+    #: Only AWS cares; SeaweedFS and MinIO accept any region.
+    MEDIA_S3_REGION = os.environ.get("MEDIA_S3_REGION") or "us-east-1"
     MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
@@ -48,7 +51,23 @@ class Config:
     ARGON2_PARALLELISM = 4
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_HTTPONLY = True
-    MAX_CONTENT_LENGTH = 64 * 1024 * 1024
+    #: A signed-in browser expires this long after signing in, even if never signed out.
+    AUTH_SESSION_LIFETIME = timedelta(days=30)
+    #: How long an emailed password-reset link works, in seconds.
+    PASSWORD_RESET_MAX_AGE = 3600
+    #: Base of links in emails (https://cho-htx.example.vn); unset = the request's host, which
+    #: a forged Host header could change, so production should set it.
+    SITE_URL = os.environ.get("SITE_URL") or None
+    #: Throttles (the `limits` notation), kept in RATELIMIT_STORAGE_URI (Redis when REDIS_URL).
+    LOGIN_FAILURES_PER_ACCOUNT = "5 per 15 minutes"
+    LOGIN_FAILURES_PER_IP = "5 per 15 minutes"
+    SIGNUPS_PER_IP = "10 per hour"
+    PASSWORD_RESETS_PER_ACCOUNT = "3 per hour"
+    PASSWORD_RESETS_PER_IP = "10 per hour"
+    #: Prefix of the throttles' keys, so several sites (or test runs) can share one Redis.
+    THROTTLE_KEY_PREFIX = os.environ.get("THROTTLE_KEY_PREFIX", "cho-htx")
+    #: One photo per request (at most 15 MB, shop.media.images) plus the form around it.
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     SEND_FILE_MAX_AGE_DEFAULT = 3600
 
 

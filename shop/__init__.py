@@ -66,7 +66,11 @@ def register_blueprints(app: Flask) -> None:
     from shop.accounts.views import account, auth
     from shop.catalog.views import bp as catalog_bp
     from shop.cooperatives.dashboard import bp as dashboard_bp
+    from shop.cooperatives.manage import bp as cooperatives_manage_bp
+    from shop.cooperatives.register import invitations, registration
     from shop.cooperatives.views import bp as cooperatives_bp
+    from shop.media.views import bp as media_bp
+    from shop.notify.manage import bp as outbox_bp
     from shop.pages.console import bp as console_bp
     from shop.pages.views import bp as pages_bp
     from shop.programmes.views import bp as programmes_bp
@@ -76,11 +80,16 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(catalog_bp)
     app.register_blueprint(cooperatives_bp)
     app.register_blueprint(programmes_bp)
+    app.register_blueprint(media_bp)
+    app.register_blueprint(invitations)
     app.register_blueprint(auth)
     # Signed-in users, cooperative members, alliance staff
     app.register_blueprint(account)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(console_bp)
+    app.register_blueprint(outbox_bp)
+    app.register_blueprint(registration)
+    app.register_blueprint(cooperatives_manage_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -90,6 +99,10 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from shop.accounts.commands import users_cli
     from shop.dataset.commands import data_cli
+    from shop.media.commands import media_cli
 
     app.cli.add_command(data_cli)
+    app.cli.add_command(media_cli)
+    app.cli.add_command(users_cli)

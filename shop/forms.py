@@ -18,7 +18,8 @@ class Form(FlaskForm):
     class Meta:
         def bind_field(self, form, unbound_field, options):
             if issubclass(unbound_field.field_class, StringField):
-                options["filters"] = (nfc_strip, *options.get("filters", ()))
+                own = unbound_field.kwargs.get("filters", ())
+                options["filters"] = (nfc_strip, *own, *options.get("filters", ()))
             return unbound_field.bind(form=form, **options)
 
 

@@ -231,3 +231,85 @@ def live_server(database_factory, tmp_path_factory):
     server.start()
     yield server
     server.stop()
+
+
+# --------------------------------------------------------------------------- throttles, workers
+
+
+@pytest.fixture
+def fresh_throttle(app):
+    """Login and form throttles start (and end) empty: every test client shares 127.0.0.1."""
+    from shop.accounts import throttle
+
+    with app.app_context():
+        throttle.reset()
+    yield
+    with app.app_context():
+        throttle.reset()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """A real Redis on loopback: the one on 127.0.0.1:6379, else one started for the session."""
+    from tests.workers import RedisServer
+
+    server = RedisServer.find_or_start(tmp_path_factory.mktemp("redis"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def gunicorn_app(database_factory, redis_server, tmp_path_factory):
+    """Start the app under gunicorn: `gunicorn_app(workers=2, **env)` on a fresh migrated database.
+
+    Workers share the Redis of `redis_server` (REDIS_URL) and their own throttle key prefix;
+    the returned server has `.url`, `.flask(*args)` for CLI commands on its database,
+    `.worker_pids()` and `.access_lines()` (pid, request line, status).
+    """
+    import uuid
+
+    from tests.workers import GunicornServer
+
+    servers = []
+
+    def start(workers: int = 2, redis_db: int = 11, **env):
+        name = f"gunicorn_{uuid.uuid4().hex[:8]}"
+        server = GunicornServer(
+            database_factory(name),
+            tmp_path_factory.mktemp(name),
+            workers=workers,
+            REDIS_URL=redis_server.url(redis_db),
+            **env,
+        )
+        servers.append(server)
+        return server.start()
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+# --------------------------------------------------------------------------- media
+
+
+@pytest.fixture
+def media_storage(request, tmp_path):
+    """An empty local media folder for one test, used by the apps the test runs on.
+
+    The session apps keep their storage in app.extensions; it is swapped for the test and put
+    back afterwards, so no test writes into instance/media.
+    """
+    from shop.media.storage import LocalStorage
+
+    storage = LocalStorage(tmp_path / "media")
+    apps = [
+        request.getfixturevalue(name)
+        for name in ("app", "blank_app")
+        if name in request.fixturenames
+    ]
+    saved = [(each, each.extensions.get("media_storage")) for each in apps]
+    for each in apps:
+        each.extensions["media_storage"] = storage
+    yield storage
+    for each, previous in saved:
+        each.extensions["media_storage"] = previous

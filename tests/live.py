@@ -19,6 +19,7 @@ def _free_port() -> int:
 
 class LiveServer:
     def __init__(self, database_url: str, workdir: Path):
+        self.database_url = database_url
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.workdir = workdir
@@ -31,11 +32,11 @@ class LiveServer:
         }
         self.process = None
 
-    def flask(self, *args: str) -> None:
+    def flask(self, *args: str, env: dict | None = None) -> None:
         subprocess.run(
             [sys.executable, "-m", "flask", "--app", "app", *args],
             cwd=ROOT,
-            env=self.env,
+            env={**self.env, **(env or {})},
             check=True,
             capture_output=True,
         )
@@ -72,3 +73,28 @@ class LiveServer:
             self.process.wait(10)
         if getattr(self, "_log", None):
             self._log.close()
+
+
+def outbox_links(database_url: str, to_address: str, path_part: str) -> list[str]:
+    """Links containing `path_part` in the emails the live app queued for `to_address`."""
+    import re
+
+    from sqlalchemy import create_engine, text
+
+    url = database_url.replace("postgresql://", "postgresql+psycopg://", 1)
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            bodies = (
+                conn.execute(
+                    text("SELECT body FROM outbox_email WHERE to_address = :to ORDER BY id"),
+                    {"to": to_address},
+                )
+                .scalars()
+                .all()
+            )
+    finally:
+        engine.dispose()
+    return [
+        link for body in bodies for link in re.findall(r"https?://\S+", body) if path_part in link
+    ]

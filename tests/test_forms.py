@@ -27,3 +27,21 @@ def test_csrf_is_required(app):
         form = ExampleForm()
         assert not form.validate()
         assert "csrf_token" in form.errors
+
+
+def test_a_post_without_csrf_token_gets_a_friendly_page(client):
+    response = client.post("/tai-khoan/dang-nhap", data={"email": "a@b.vn", "password": "x"})
+    assert response.status_code == 400
+    assert "Biểu mẫu đã hết hạn" in response.get_data(as_text=True)
+    english = client.post("/tai-khoan/dang-nhap?lang=en", data={"email": "a@b.vn"})
+    assert english.status_code == 400
+
+
+class UpperForm(Form):
+    name = StringField(filters=[lambda value: value.upper() if value else value])
+
+
+def test_a_fields_own_filters_run_after_normalisation(app):
+    with app.test_request_context(method="POST", data={"name": "  hòa "}):
+        form = UpperForm(meta={"csrf": False})
+        assert form.name.data == "HÒA"

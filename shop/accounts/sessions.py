@@ -7,7 +7,7 @@ out revokes that one session; a password change or disabling the account revokes
 import hashlib
 import secrets
 
-from flask import request, session
+from flask import current_app, request, session
 from flask_login import login_user, logout_user
 from sqlalchemy import select, update
 
@@ -16,6 +16,14 @@ from shop.db import utcnow
 from shop.extensions import db
 
 SESSION_KEY = "auth"
+#: What a browser keeps across signing in and out (the visitor's choice of language).
+KEPT_KEYS = ("lang",)
+
+
+def _clear_session() -> None:
+    kept = {key: session[key] for key in KEPT_KEYS if key in session}
+    session.clear()
+    session.update(kept)
 
 
 def _digest(token: str) -> str:
@@ -24,7 +32,7 @@ def _digest(token: str) -> str:
 
 def begin(user: User, remember: bool = False) -> str:
     """Sign `user` in on this browser: a new server-side session and a fresh cookie."""
-    session.clear()  # a new session id for a new sign-in (no fixation)
+    _clear_session()  # a new token for a new sign-in (no fixation)
     token = secrets.token_urlsafe(32)
     db.session.add(
         AuthSession(
@@ -50,7 +58,7 @@ def end() -> None:
             .values(revoked_at=utcnow())
         )
     logout_user()
-    session.clear()
+    _clear_session()
 
 
 def revoke_all(user: User, keep_current: bool = False) -> None:
@@ -69,6 +77,7 @@ def load_user(user_id: str) -> User | None:
     token = session.get(SESSION_KEY)
     if not token or not user_id.isdigit():
         return None
+    oldest = utcnow() - current_app.config["AUTH_SESSION_LIFETIME"]
     return db.session.scalar(
         select(User)
         .join(AuthSession, AuthSession.user_id == User.id)
@@ -77,5 +86,6 @@ def load_user(user_id: str) -> User | None:
             User.is_active_account.is_(True),
             AuthSession.token_hash == _digest(token),
             AuthSession.revoked_at.is_(None),
+            AuthSession.created_at > oldest,
         )
     )

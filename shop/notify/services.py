@@ -9,7 +9,7 @@ import logging
 import smtplib
 from email.message import EmailMessage
 
-from flask import current_app, g, has_request_context
+from flask import current_app, g, has_request_context, url_for
 from flask_babel import force_locale
 from sqlalchemy import select
 
@@ -27,6 +27,14 @@ def queue_email(to: str, subject: str, body: str, kind: str) -> OutboxEmail:
     if has_request_context():
         g.setdefault("outbox_ids", []).append(message.id)
     return message
+
+
+def site_url(endpoint: str, **values) -> str:
+    """An absolute link for an email: SITE_URL when configured, never a Host header's word."""
+    base = current_app.config.get("SITE_URL")
+    if base:
+        return base.rstrip("/") + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)
 
 
 def bilingual(render) -> str:

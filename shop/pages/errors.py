@@ -1,14 +1,44 @@
 """Friendly error pages in the visitor's language."""
 
-from flask import Flask, render_template
+from flask import Flask, jsonify, make_response, render_template, request
+from flask_wtf.csrf import CSRFError
 
 from shop.extensions import db
 
 
 def register(app: Flask) -> None:
+    @app.errorhandler(403)
+    def forbidden(error):
+        return render_template("errors/403.html"), 403
+
     @app.errorhandler(404)
     def not_found(error):
         return render_template("errors/404.html"), 404
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(error):
+        # Usually a form left open too long, or cookies blocked: say so, change nothing.
+        return render_template("errors/csrf.html"), 400
+
+    @app.errorhandler(413)
+    def too_large(error):
+        # MAX_CONTENT_LENGTH is one photo plus the form around it; anything bigger ends here.
+        from shop.media.images import TOO_LARGE_MESSAGE
+
+        wanted = request.accept_mimetypes.best_match(["text/html", "application/json"])
+        if wanted == "application/json":
+            return jsonify(error="too_large", message=str(TOO_LARGE_MESSAGE)), 413
+        return render_template("errors/413.html", message=TOO_LARGE_MESSAGE), 413
+
+    @app.errorhandler(429)
+    def too_many_requests(error):
+        # A throttle may say what happened (`user_message`); the page then offers a way out.
+        message = getattr(error, "user_message", None)
+        response = make_response(render_template("errors/429.html", message=message), 429)
+        retry_after = getattr(error, "retry_after", None)
+        if isinstance(retry_after, int):
+            response.headers["Retry-After"] = str(retry_after)
+        return response
 
     @app.errorhandler(500)
     def server_error(error):

@@ -2,7 +2,7 @@
 
 from urllib.parse import urlencode
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import gettext
 
 from shop import clock
@@ -12,6 +12,8 @@ from shop.text.i18n import current_lang
 
 
 def select_locale() -> str:
+    if not has_request_context():  # CLI commands and emails: the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
     asked = request.args.get("lang")
     if asked in languages:

@@ -1,0 +1,173 @@
+"""Store uploaded images (files through Storage, a StoredImage row) and build their URLs.
+
+Layout in storage, for an image whose master hashes to ``<sha>``::
+
+    <sha[:2]>/<sha>/master.jpg      (master.webp when the image has transparency)
+    <sha[:2]>/<sha>/320.webp  800.webp  1600.webp
+
+URLs: ``/media/<sha>/<name>`` with the same names (shop.media.views).
+"""
+
+import re
+from contextlib import suppress
+
+from flask import url_for
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from shop.audit.services import record
+from shop.extensions import db
+from shop.media.images import (
+    DERIVATIVE_WIDTHS,
+    Rendition,
+    derivative_size,
+    make_derivatives,
+    normalise,
+    read_upload,
+)
+from shop.media.models import StoredImage
+from shop.media.storage import Storage, get_storage
+
+SHA256_RE = re.compile(r"[0-9a-f]{64}")
+MASTER_NAMES = {"image/jpeg": "master.jpg", "image/webp": "master.webp"}
+DERIVATIVE_NAMES = tuple(f"{width}.webp" for width in DERIVATIVE_WIDTHS)
+#: Every file name an image may have, with the content type it is served as.
+CONTENT_TYPES = {
+    **{name: mime for mime, name in MASTER_NAMES.items()},
+    **dict.fromkeys(DERIVATIVE_NAMES, "image/webp"),
+}
+
+
+def storage_key(sha256: str, name: str) -> str:
+    return f"{sha256[:2]}/{sha256}/{name}"
+
+
+def parse_key(key: str) -> tuple[str, str] | None:
+    """(sha256, name) for a key of our layout, None for anything else."""
+    parts = key.split("/")
+    if len(parts) != 3:
+        return None
+    prefix, sha256, name = parts
+    if not SHA256_RE.fullmatch(sha256) or prefix != sha256[:2] or name not in CONTENT_TYPES:
+        return None
+    return sha256, name
+
+
+def master_name(image: StoredImage) -> str:
+    return MASTER_NAMES[image.mime_type]
+
+
+def store_image(file_or_bytes, acting_user=None) -> StoredImage:
+    """Validate and process an upload, write its files, add and flush its row; dedupe by hash.
+
+    Raises ImageRejected (with a Vietnamese message and an HTTP status) for a file we refuse;
+    nothing is written then. An upload whose master already exists returns the existing row.
+
+    Crash safety: the files are written *before* the row is flushed, and the row is committed
+    by the caller afterwards. So a committed row always has its files, whatever stops the
+    process; what a crash can leave is files without a row, which `flask media gc` deletes.
+    gc spares files younger than its `--min-age`, and every put here refreshes a file's age,
+    so it never deletes the files of an upload whose row is not committed yet.
+    If something fails here (storage or database), the files this call created are deleted
+    again before the error propagates: no file and no row remain. Files that existed before
+    (an identical upload racing with this one, or an orphan awaiting gc) are left alone.
+    When the caller's transaction rolls back after this returns, the files stay as orphans
+    for gc.
+    """
+    data = read_upload(file_or_bytes)
+    normalised = normalise(data)
+    sha256 = normalised.sha256
+    existing = _by_sha256(sha256)
+    if existing is not None:
+        return existing
+
+    renditions = [normalised.master, *make_derivatives(normalised.image)]
+    master = normalised.master
+    storage = get_storage()
+    created: list[str] = []
+    try:
+        for rendition in renditions:
+            key = storage_key(sha256, rendition.name)
+            existed = storage.exists(key)
+            storage.put(key, rendition.data, rendition.content_type)
+            if not existed:
+                created.append(key)
+        image = StoredImage(
+            sha256=sha256,
+            mime_type=master.content_type,
+            width=master.width,
+            height=master.height,
+            byte_size=len(master.data),
+        )
+        try:
+            # One savepoint for the row and its audit entry: a failure undoes both.
+            with db.session.begin_nested():
+                db.session.add(image)
+                db.session.flush()
+                record(
+                    acting_user,
+                    "media.stored",
+                    image,
+                    after={"sha256": sha256, "width": image.width, "height": image.height},
+                )
+        except IntegrityError:
+            winner = _by_sha256(sha256)
+            if winner is None:
+                raise
+            # The same image was committed by a concurrent request since we looked: its row
+            # owns these files (identical bytes), so they must stay.
+            created.clear()
+            return winner
+    except BaseException:
+        _delete_quietly(storage, created)
+        raise
+    return image
+
+
+def _by_sha256(sha256: str) -> StoredImage | None:
+    return db.session.scalar(select(StoredImage).where(StoredImage.sha256 == sha256))
+
+
+def _delete_quietly(storage: Storage, keys: list[str]) -> None:
+    # The original error matters more than a failed clean-up; `media gc` removes leftovers.
+    for key in keys:
+        with suppress(Exception):
+            storage.delete(key)
+
+
+def write_renditions(storage: Storage, sha256: str, renditions: list[Rendition]) -> None:
+    for rendition in renditions:
+        storage.put(storage_key(sha256, rendition.name), rendition.data, rendition.content_type)
+
+
+# --------------------------------------------------------------------------- templates
+
+
+def url_for_image(image: StoredImage, width: int | None = None) -> str:
+    """URL of the derivative `width` px wide (320, 800 or 1600), or of the master when None."""
+    if width is None:
+        name = master_name(image)
+    elif width in DERIVATIVE_WIDTHS:
+        name = f"{width}.webp"
+    else:
+        raise ValueError(f"no {width} px derivative; widths are {DERIVATIVE_WIDTHS}")
+    return url_for("media.file", sha256=image.sha256, name=name)
+
+
+def image_size(image: StoredImage, width: int | None = None) -> tuple[int, int]:
+    """(width, height) in pixels of a derivative (or the master): for width/height attributes."""
+    if width is None:
+        return image.width, image.height
+    return derivative_size(image.width, image.height, width)
+
+
+def srcset(image: StoredImage) -> str:
+    """A `srcset` value listing the derivatives by their real widths, smallest first.
+
+    Derivatives never exceed the master, so a small image lists fewer distinct widths.
+    """
+    seen = {}
+    for width in sorted(DERIVATIVE_WIDTHS):
+        real_width = image_size(image, width)[0]
+        seen.setdefault(real_width, url_for_image(image, width))
+    return ", ".join(f"{url} {real_width}w" for real_width, url in seen.items())
