@@ -79,7 +79,7 @@ def test_create_makes_a_draft_with_its_details(setup):
     assert services.current_values(product)["certifications"] == ["vietgap"]
     assert services.current_values(product)["links"] == VALUES["links"]
     actions = db.session.scalars(select(AuditEntry.action)).all()
-    assert "product.create" in actions
+    assert "product.created" in actions
 
 
 def test_same_name_gets_a_new_slug(setup):

@@ -204,7 +204,7 @@ def create_product(cooperative: Cooperative, actor, values: dict) -> Product:
         status=ProductStatus.DRAFT,
     )
     _apply(product, values)
-    record(actor, "product.create", product, after={"name_vi": product.name_vi})
+    record(actor, "product.created", product, after={"name_vi": product.name_vi})
     return product
 
 
@@ -228,12 +228,12 @@ def update_product(product: Product, actor, values: dict) -> ProductRevision | N
             db.session.add(revision)
         revision.data = {**(revision.data or {}), **to_json(values)}
         db.session.flush()
-        record(actor, "product.revise", product, after=to_json(values))
+        record(actor, "product.revised", product, after=to_json(values))
         return revision
     before = to_json(current_values(product))
     _apply(product, values)
     db.session.flush()
-    record(actor, "product.edit", product, before=before, after=to_json(values))
+    record(actor, "product.edited", product, before=before, after=to_json(values))
     return None
 
 
@@ -263,7 +263,7 @@ def submit(product: Product, actor) -> None:
     _transition(
         product, (ProductStatus.DRAFT, ProductStatus.CHANGES_REQUESTED), ProductStatus.SUBMITTED
     )
-    record(actor, "product.submit", product)
+    record(actor, "product.submitted", product)
 
 
 def archive(product: Product, actor) -> None:
@@ -277,13 +277,13 @@ def archive(product: Product, actor) -> None:
         revision.status = RevisionStatus.REJECTED
         revision.reason = "archived"
         revision.decided_at = utcnow()
-    record(actor, "product.archive", product, before={"status": before.value})
+    record(actor, "product.archived", product, before={"status": before.value})
 
 
 def restore(product: Product, actor) -> None:
     """Bring an archived product back as a draft (it is reviewed again before it is live)."""
     _transition(product, (ProductStatus.ARCHIVED,), ProductStatus.DRAFT)
-    record(actor, "product.restore", product)
+    record(actor, "product.restored", product)
 
 
 def duplicate(product: Product, actor) -> Product:
@@ -296,7 +296,7 @@ def duplicate(product: Product, actor) -> Product:
     copy = create_product(cooperative, actor, values)
     _write_photo_rows(copy, photos_of(product))
     db.session.flush()
-    record(actor, "product.duplicate", copy, before={"from": product.id})
+    record(actor, "product.duplicated", copy, before={"from": product.id})
     return copy
 
 
@@ -364,7 +364,7 @@ def add_photo(product: Product, actor, image, alt_vi: str | None = None) -> None
             _l("Mỗi sản phẩm có tối đa %(n)d ảnh. Xóa bớt ảnh trước khi thêm.", n=MAX_PHOTOS)
         )
     photos.append(Photo(image.id, alt_vi))
-    _save_photos(product, actor, photos, "product.photo_add")
+    _save_photos(product, actor, photos, "product.photo_added")
 
 
 def _find(photos: list[Photo], image_id: int) -> int:
@@ -377,7 +377,7 @@ def _find(photos: list[Photo], image_id: int) -> int:
 def remove_photo(product: Product, actor, image_id: int) -> None:
     photos = photos_of(product)
     del photos[_find(photos, image_id)]
-    _save_photos(product, actor, photos, "product.photo_remove")
+    _save_photos(product, actor, photos, "product.photo_removed")
 
 
 def reorder_photos(product: Product, actor, image_ids: list[int]) -> None:
@@ -386,7 +386,7 @@ def reorder_photos(product: Product, actor, image_ids: list[int]) -> None:
     if sorted(image_ids) != sorted(p.image_id for p in photos):
         raise ProductError(_l("Danh sách ảnh không khớp. Tải lại trang rồi thử lại."))
     by_id = {p.image_id: p for p in photos}
-    _save_photos(product, actor, [by_id[i] for i in image_ids], "product.photo_reorder")
+    _save_photos(product, actor, [by_id[i] for i in image_ids], "product.photos_reordered")
 
 
 def move_photo(product: Product, actor, image_id: int, offset: int) -> None:
@@ -395,20 +395,20 @@ def move_photo(product: Product, actor, image_id: int, offset: int) -> None:
     index = _find(photos, image_id)
     target = max(0, min(len(photos) - 1, index + offset))
     photos.insert(target, photos.pop(index))
-    _save_photos(product, actor, photos, "product.photo_reorder")
+    _save_photos(product, actor, photos, "product.photos_reordered")
 
 
 def set_cover(product: Product, actor, image_id: int) -> None:
     photos = photos_of(product)
     photos.insert(0, photos.pop(_find(photos, image_id)))
-    _save_photos(product, actor, photos, "product.photo_cover")
+    _save_photos(product, actor, photos, "product.cover_chosen")
 
 
 def set_alt(product: Product, actor, image_id: int, alt_vi: str | None, alt_en: str | None):
     photos = photos_of(product)
     photo = photos[_find(photos, image_id)]
     photo.alt_vi, photo.alt_en = alt_vi, alt_en
-    _save_photos(product, actor, photos, "product.photo_alt")
+    _save_photos(product, actor, photos, "product.photo_described")
 
 
 # --------------------------------------------------------------------------- staff decisions
@@ -426,7 +426,7 @@ def approve(product: Product, actor) -> None:
     )
     record(
         actor,
-        "product.approve",
+        "product.approved",
         product,
         before={"status": "submitted"},
         after={"status": "published"},
@@ -455,7 +455,7 @@ def request_changes(product: Product, actor, reasons, note: str | None) -> None:
     )
     record(
         actor,
-        "product.request_changes",
+        "product.changes_requested",
         product,
         before={"status": "submitted"},
         after={"status": "changes_requested", "reasons": reasons},
@@ -478,7 +478,7 @@ def reject(product: Product, actor, note: str | None) -> None:
     _transition(product, (ProductStatus.SUBMITTED,), ProductStatus.REJECTED, moderation_note=note)
     record(
         actor,
-        "product.reject",
+        "product.rejected",
         product,
         before={"status": "submitted"},
         after={"status": "rejected"},
@@ -513,7 +513,7 @@ def approve_revision(revision: ProductRevision, actor) -> None:
         _write_photo_rows(product, [Photo(**item) for item in revision.images])
     product.updated_at = utcnow()
     db.session.flush()
-    record(actor, "product.approve_revision", product, before=before, after=revision.data)
+    record(actor, "product.revision_approved", product, before=before, after=revision.data)
     cooperative = db.session.get(Cooperative, product.cooperative_id)
     notify_cooperative(
         cooperative, "revision_approved", product=product.name_vi, product_id=product.id
