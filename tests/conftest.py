@@ -222,6 +222,17 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+@pytest.fixture
+def phone(browser, live_server):
+    """A page in a phone-sized browser (390×844, Vietnamese) on the live server."""
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, base_url=live_server.url, locale="vi-VN"
+    )
+    page = context.new_page()
+    yield page
+    context.close()
+
+
 @pytest.fixture(scope="session")
 def live_server(database_factory, tmp_path_factory):
     """The real app served over HTTP on loopback, set up the way `make run` sets it up."""

@@ -8,16 +8,6 @@ from playwright.sync_api import expect
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def phone(browser, live_server):
-    context = browser.new_context(
-        viewport={"width": 390, "height": 844}, base_url=live_server.url, locale="vi-VN"
-    )
-    page = context.new_page()
-    yield page
-    context.close()
-
-
 def test_home_sector_product_then_english(phone, demo):
     sectors = {s["slug"]: s for s in demo["sectors"]}
     products = {p["slug"]: p for p in demo["products"]}

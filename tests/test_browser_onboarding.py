@@ -12,16 +12,6 @@ pytestmark = pytest.mark.browser
 PASSWORD = "rơm-rạ-mùa-gặt-2026"
 
 
-@pytest.fixture
-def phone(browser, live_server):
-    context = browser.new_context(
-        viewport={"width": 390, "height": 844}, base_url=live_server.url, locale="vi-VN"
-    )
-    page = context.new_page()
-    yield page
-    context.close()
-
-
 def log_in(page, email, password=PASSWORD):
     page.goto("/tai-khoan/dang-nhap")
     page.get_by_label("Email").fill(email)

@@ -30,7 +30,7 @@ from shop.cooperatives.models import Cooperative, CooperativeStatus
 from shop.db import utcnow
 from shop.extensions import db
 from shop.notify.services import notify_cooperative
-from shop.text.folding import slugify
+from shop.slugs import unique_slug
 
 MAX_PHOTOS = 10
 
@@ -177,28 +177,13 @@ def _apply(product: Product, values: dict) -> None:
     db.session.flush()
 
 
-def _unique_slug(name: str) -> str:
-    base = slugify(name, max_length=140)
-    taken = set(
-        db.session.scalars(
-            select(Product.slug).where((Product.slug == base) | Product.slug.like(f"{base}-%"))
-        )
-    )
-    if base not in taken:
-        return base
-    n = 2
-    while f"{base}-{n}" in taken:
-        n += 1
-    return f"{base}-{n}"
-
-
 # --------------------------------------------------------------------------- member actions
 
 
 def create_product(cooperative: Cooperative, actor, values: dict) -> Product:
     """A new draft of the cooperative's."""
     product = Product(
-        slug=_unique_slug(values["name_vi"]),
+        slug=unique_slug(Product, values["name_vi"], max_length=140),
         cooperative_id=cooperative.id,
         sector_id=cooperative.sector_id,
         status=ProductStatus.DRAFT,

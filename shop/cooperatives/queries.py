@@ -99,14 +99,6 @@ def tax_code_taken(code: str, exclude_id: int | None = None) -> bool:
     return db.session.scalar(stmt.limit(1)) is not None
 
 
-def slugs_like(base: str) -> set[str]:
-    """Slugs in use that are `base` or start with `base-` (candidates for a -2, -3… suffix)."""
-    stmt = select(Cooperative.slug).where(
-        (Cooperative.slug == base) | Cooperative.slug.startswith(base + "-", autoescape=True)
-    )
-    return set(db.session.scalars(stmt))
-
-
 def team_of(cooperative_id: int) -> Select:
     """(membership, user) rows of a cooperative: owners first, then by when they joined."""
     from shop.accounts.models import User

@@ -11,6 +11,7 @@ from datetime import UTC, timedelta
 
 from sqlalchemy import select, update
 
+from shop import slugs
 from shop.accounts.models import Role, User
 from shop.audit.services import record
 from shop.cooperatives import queries
@@ -26,7 +27,6 @@ from shop.db import utcnow
 from shop.extensions import db
 from shop.notify import messages
 from shop.notify.services import notify_cooperative, queue_email, site_url
-from shop.text.folding import slugify
 
 INVITATION_LIFETIME = timedelta(days=7)
 DECIDABLE = (CooperativeStatus.PENDING, CooperativeStatus.NEEDS_INFO)
@@ -93,18 +93,8 @@ def token_hash(token: str) -> str:
 
 
 def unique_slug(name: str, *, exclude_id: int | None = None) -> str:
-    """A slug from the name, with -2, -3… when taken ("HTX Hoa Sen", "HTX Hòa Sen")."""
-    base = slugify(name)
-    taken = queries.slugs_like(base)
-    if exclude_id is not None:
-        own = db.session.scalar(select(Cooperative.slug).where(Cooperative.id == exclude_id))
-        taken.discard(own)
-    if base not in taken:
-        return base
-    n = 2
-    while f"{base}-{n}" in taken:
-        n += 1
-    return f"{base}-{n}"
+    """A slug for a cooperative's name, unique among cooperatives."""
+    return slugs.unique_slug(Cooperative, name, exclude_id=exclude_id)
 
 
 def _display_name(user: User) -> str:
