@@ -64,6 +64,9 @@ def register_i18n(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from shop.accounts.views import account, auth
+    from shop.catalog.dashboard import bp as product_dashboard_bp
+    from shop.catalog.manage import bp as product_manage_bp
+    from shop.catalog.photos import bp as product_photos_bp
     from shop.catalog.views import bp as catalog_bp
     from shop.cooperatives.dashboard import bp as dashboard_bp
     from shop.cooperatives.manage import bp as cooperatives_manage_bp
@@ -86,10 +89,13 @@ def register_blueprints(app: Flask) -> None:
     # Signed-in users, cooperative members, alliance staff
     app.register_blueprint(account)
     app.register_blueprint(dashboard_bp)
+    app.register_blueprint(product_dashboard_bp)
+    app.register_blueprint(product_photos_bp)
     app.register_blueprint(console_bp)
     app.register_blueprint(outbox_bp)
     app.register_blueprint(registration)
     app.register_blueprint(cooperatives_manage_bp)
+    app.register_blueprint(product_manage_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -42,6 +42,13 @@ ROUTES = [
     ("GET", "/quan-ly-htx/ho-so", expect(**MEMBERS_ONLY)),
     ("POST", "/quan-ly-htx/ho-so", expect(**MEMBERS_DO)),
     ("POST", "/quan-ly-htx/ho-so/gui-lai", expect(**MEMBERS_DO)),
+    # Logo and cover photo: posted without a photo, a member gets the page back (400).
+    ("POST", "/quan-ly-htx/ho-so/logo", expect(**{**MEMBERS_ONLY, "owner_a": 400, "editor_a": 400,
+                                                  "owner_b": 400})),
+    ("POST", "/quan-ly-htx/ho-so/logo/xoa", expect(**MEMBERS_DO)),
+    ("POST", "/quan-ly-htx/ho-so/anh-bia", expect(**{**MEMBERS_ONLY, "owner_a": 400,
+                                                     "editor_a": 400, "owner_b": 400})),
+    ("POST", "/quan-ly-htx/ho-so/anh-bia/xoa", expect(**MEMBERS_DO)),
     ("GET", "/quan-ly-htx/thanh-vien", expect(**MEMBERS_ONLY)),
     ("POST", "/quan-ly-htx/thanh-vien/moi", expect(**{**MEMBERS_ONLY, "owner_a": 302,
                                                      "editor_a": 403, "owner_b": 302})),

@@ -111,6 +111,22 @@ def test_every_notice_kind_renders_with_its_parameters(demo_db):
         "invitation_accepted": {"who": "Chị Lan", "role": "editor"},
         "ownership_transferred": {"old": "Anh Minh", "new": "Chị Lan"},
         "member_removed": {"who": "Chị Lan", "by": "Anh Minh"},
+        "product_approved": {"product": "Tương Bần", "product_id": 1},
+        "product_changes_requested": {
+            "product": "Tương Bần",
+            "product_id": 1,
+            "reasons": ["photo", "bogus"],
+            "note": "Ảnh mờ",
+        },
+        "product_rejected": {"product": "Tương Bần", "product_id": 1, "note": "Hàng cấm"},
+        "revision_approved": {"product": "Tương Bần", "product_id": 1},
+        "revision_changes_requested": {
+            "product": "Tương Bần",
+            "product_id": 1,
+            "reasons": ["price"],
+            "note": None,
+        },
+        "revision_rejected": {"product": "Tương Bần", "product_id": 1, "note": "Giá sai"},
     }
     assert set(params) == set(NOTICE_KINDS)
     expected = {
@@ -119,6 +135,12 @@ def test_every_notice_kind_renders_with_its_parameters(demo_db):
         "invitation_accepted": ["Chị Lan", "Biên tập viên"],
         "ownership_transferred": ["Anh Minh", "Chị Lan"],
         "member_removed": ["Chị Lan", "Anh Minh"],
+        "product_approved": ["“Tương Bần”", "đã được duyệt"],
+        "product_changes_requested": ["“Tương Bần”", "Cần xem lại: Ảnh sản phẩm.", "Ảnh mờ"],
+        "product_rejected": ["“Tương Bần”", "không được duyệt", "Hàng cấm"],
+        "revision_approved": ["Bản sửa", "“Tương Bần”", "đã được duyệt"],
+        "revision_changes_requested": ["Bản sửa", "Cần xem lại: Giá.", "vẫn thấy bản cũ"],
+        "revision_rejected": ["Bản sửa", "không được duyệt", "Giá sai"],
     }
     with demo_db.test_request_context("/?lang=vi"):
         for kind, values in params.items():

@@ -70,7 +70,7 @@ def test_price_on_request(app):
         ("traceability_url", "javascript:alert(1)", "https://"),
         ("links-0-url", "", "cả tên và địa chỉ"),
         ("season", [], "ít nhất một tháng"),
-        ("category_id", "99", "Not a valid choice"),
+        ("category_id", "99", "không có trong danh sách"),
     ],
 )
 def test_bad_input_is_refused_next_to_its_field(app, field, value, message):

@@ -1,8 +1,11 @@
 """The product form a cooperative member fills in, in plain Vietnamese."""
 
+import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from urllib.parse import urlsplit
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -19,7 +22,8 @@ from wtforms.validators import URL, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from shop.catalog.models import ALL_MONTHS, mask_to_months, months_to_mask
-from shop.forms import Form, choices, nfc_strip
+from shop.cooperatives.forms import plain_text
+from shop.forms import MESSAGES, Form, choices, nfc_strip
 from shop.text.money import PriceError, parse_vnd
 
 MAX_PRICE_VND = 100_000_000_000
@@ -271,3 +275,71 @@ class ProductForm(Form):
             "season": mask_to_months(values.get("season_months") or ALL_MONTHS),
             "links": links[:LINK_SLOTS],
         }
+
+
+_CONTROL_ONE_LINE = re.compile(r"[\x00-\x1f\x7f]")
+_WEB_ADDRESS = _l("Địa chỉ web phải bắt đầu bằng https://")
+
+
+def _is_web_address(url: str) -> bool:
+    return urlsplit(url).scheme.lower() in ("http", "https")
+
+
+class MemberProductForm(ProductForm):
+    """ProductForm as members use it: choices from the database, every message in their language,
+    only http(s) web addresses, no control characters (PostgreSQL refuses NUL)."""
+
+    def __init__(self, names: dict, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.category_id.choices = choices((c.id, c.t("name")) for c in names["category"].values())
+        self.unit_code.choices = choices((u.code, u.t("name")) for u in names["unit"].values())
+        self.certifications.choices = choices(
+            (k.code, k.t("name")) for k in names["certification"].values()
+        )
+        self.min_order_qty.render_kw = {"inputmode": "decimal"}
+        self.ocop_year.render_kw = {"inputmode": "numeric"}
+        self.traceability_url.render_kw = {"inputmode": "url", "placeholder": "https://"}
+        for entry in self.links.entries:
+            for field in entry.form:
+                field._translations = MESSAGES
+
+    def validate(self, extra_validators=None):
+        extra = {name: list(checks) for name, checks in (extra_validators or {}).items()}
+        for name, field in self._fields.items():
+            if isinstance(field, StringField):
+                multiline = isinstance(field, TextAreaField)
+                extra.setdefault(name, []).append(plain_text(multiline=multiline))
+        valid = super().validate(extra_validators=extra)
+        # One clear message per list, whether the choice is missing, malformed or unknown.
+        for field, missing, unknown in (
+            (
+                self.category_id,
+                _l("Hãy chọn danh mục."),
+                _l("Danh mục này không có trong danh sách. Hãy chọn lại."),
+            ),
+            (
+                self.unit_code,
+                _l("Hãy chọn đơn vị bán."),
+                _l("Đơn vị này không có trong danh sách. Hãy chọn lại."),
+            ),
+        ):
+            if field.errors:
+                field.errors = [str(unknown if field.raw_data and field.raw_data[0] else missing)]
+        return valid
+
+    def validate_traceability_url(self, field):
+        if field.data and not field.errors and not _is_web_address(field.data):
+            raise ValidationError(str(_WEB_ADDRESS))
+
+    def validate_links(self, field):
+        super().validate_links(field)
+        for number, entry in enumerate(field.entries, 1):
+            label, url = entry.form.label, entry.form.url
+            if any(_CONTROL_ONE_LINE.search(f.data or "") for f in (label, url)):
+                raise ValidationError(
+                    _("Nơi bán %(n)d: có ký tự điều khiển không hợp lệ; hãy gõ lại.", n=number)
+                )
+            if url.data and not url.errors and not _is_web_address(url.data):
+                raise ValidationError(
+                    _("Nơi bán %(n)d: địa chỉ web phải bắt đầu bằng https://", n=number)
+                )

@@ -146,6 +146,13 @@ class Product(Bilingual, TimestampMixin, Base):
     images: Mapped[list["ProductImage"]] = relationship(
         lazy="raise", cascade="all, delete-orphan", order_by="ProductImage.position"
     )
+    #: The live cover photo alone (position 0), for cards: joined in the products' own query.
+    cover: Mapped["ProductImage | None"] = relationship(
+        primaryjoin="and_(ProductImage.product_id == Product.id, ProductImage.position == 0)",
+        viewonly=True,
+        uselist=False,
+        lazy="raise",
+    )
     links: Mapped[list["ProductLink"]] = relationship(
         lazy="raise", cascade="all, delete-orphan", order_by="ProductLink.position"
     )

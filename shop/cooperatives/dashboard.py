@@ -5,18 +5,22 @@ guard); no form field or URL id ever selects another one. Ids in team URLs are l
 within that cooperative only, so another cooperative's ids find nothing (404).
 """
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from shop.access import member_blueprint
 from shop.accounts.models import User
 from shop.cooperatives import queries, services
 from shop.cooperatives.forms import CooperativeForm, InvitationForm
-from shop.cooperatives.models import Invitation, MembershipRole
+from shop.cooperatives.models import Cooperative, Invitation, MembershipRole
 from shop.db import utcnow
 from shop.extensions import db
 from shop.forms import EmptyForm
+from shop.media.images import MAX_BYTES, ImageRejected, MiB
+from shop.media.services import store_image
 from shop.notify import messages
 
 bp = member_blueprint("dashboard", __name__, url_prefix="/quan-ly-htx")
@@ -52,6 +56,24 @@ def home():
     )
 
 
+def _profile_page(cooperative, form, status=200, image_errors=None):
+    """The profile page: the logo and cover photo forms, then the profile form."""
+    images = db.session.scalar(
+        queries.cooperative_with_places(cooperative.id).options(
+            joinedload(Cooperative.logo_image), joinedload(Cooperative.cover_image)
+        )
+    )
+    return render_template(
+        "cooperatives/dashboard/profile.html",
+        cooperative=cooperative,
+        form=form,
+        locked=services.identity_locked(cooperative),
+        profile_images={"logo": images.logo_image, "cover": images.cover_image},
+        image_errors=image_errors or {},
+        max_mb=MAX_BYTES // MiB,
+    ), status
+
+
 @bp.route("/ho-so", methods=["GET", "POST"])
 def profile():
     cooperative = _cooperative()
@@ -66,12 +88,77 @@ def profile():
         db.session.commit()
         flash(_("Đã lưu hồ sơ.") if changed else _("Không có gì thay đổi."), "success")
         return redirect(url_for("dashboard.profile"))
-    return render_template(
-        "cooperatives/dashboard/profile.html",
-        cooperative=cooperative,
-        form=form,
-        locked=locked,
-    ), _invalid(form)
+    return _profile_page(cooperative, form, _invalid(form))
+
+
+# --------------------------------------------------------------------------- logo and cover photo
+
+IMAGE_DONE = {
+    "logo": (_l("Đã cập nhật logo."), _l("Đã xóa logo.")),
+    "cover": (_l("Đã cập nhật ảnh bìa."), _l("Đã xóa ảnh bìa.")),
+}
+
+
+def _wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def _upload_profile_image(kind: str):
+    """Store the uploaded photo (field `photo`) as the logo or cover photo; errors by the field."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    upload = request.files.get("photo")
+    try:
+        if upload is None or not upload.filename:
+            raise ImageRejected("empty", _l("Hãy chọn một tấm ảnh để tải lên."))
+        image = store_image(upload, current_user)
+    except ImageRejected as refusal:
+        db.session.rollback()
+        if _wants_json():
+            return jsonify(error=refusal.code, message=str(refusal.message)), refusal.status
+        cooperative = _cooperative()
+        locked = services.identity_locked(cooperative)
+        form = CooperativeForm(
+            formdata=None, obj=cooperative, current=cooperative, identity_locked=locked
+        )
+        return _profile_page(cooperative, form, refusal.status, {kind: refusal.message})
+    services.set_profile_image(current_user, _cooperative(), kind, image)
+    db.session.commit()
+    target = url_for("dashboard.profile", _anchor="anh-ho-so")
+    if _wants_json():
+        return jsonify(ok=True, message=str(IMAGE_DONE[kind][0]), redirect=target)
+    flash(IMAGE_DONE[kind][0], "success")
+    return redirect(target)
+
+
+def _remove_profile_image(kind: str):
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    if services.remove_profile_image(current_user, _cooperative(), kind):
+        db.session.commit()
+        flash(IMAGE_DONE[kind][1], "success")
+    return redirect(url_for("dashboard.profile", _anchor="anh-ho-so"))
+
+
+@bp.post("/ho-so/logo")
+def upload_logo():
+    return _upload_profile_image("logo")
+
+
+@bp.post("/ho-so/logo/xoa")
+def remove_logo():
+    return _remove_profile_image("logo")
+
+
+@bp.post("/ho-so/anh-bia")
+def upload_cover():
+    return _upload_profile_image("cover")
+
+
+@bp.post("/ho-so/anh-bia/xoa")
+def remove_cover():
+    return _remove_profile_image("cover")
 
 
 @bp.post("/ho-so/gui-lai")

@@ -7,6 +7,7 @@ from sqlalchemy import JSON, DateTime, Enum, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.db import Base, TimestampMixin, utcnow
+from shop.media.models import StoredImage
 from shop.text.i18n import Bilingual
 
 
@@ -112,9 +113,20 @@ class Cooperative(Bilingual, TimestampMixin, Base):
     #: The staff's reason for the current status (what to add, why suspended), shown to members.
     status_reason: Mapped[str | None] = mapped_column(Text)
     verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Shown on the directory card and the cooperative's page; changed by members at once
+    #: (like the rest of the profile), not reviewed.
+    logo_image_id: Mapped[int | None] = mapped_column(ForeignKey("stored_image.id"))
+    #: The wide photo at the top of the cooperative's page.
+    cover_image_id: Mapped[int | None] = mapped_column(ForeignKey("stored_image.id"))
 
     sector: Mapped[Sector] = relationship(lazy="raise")
     locality: Mapped[Locality] = relationship(lazy="raise")
+    logo_image: Mapped[StoredImage | None] = relationship(
+        foreign_keys=[logo_image_id], lazy="raise"
+    )
+    cover_image: Mapped[StoredImage | None] = relationship(
+        foreign_keys=[cover_image_id], lazy="raise"
+    )
 
     @property
     def is_public(self) -> bool:

@@ -34,9 +34,11 @@ def directory(
     locality: Locality | None = None,
     legal_form: LegalForm | None = None,
 ) -> Select:
-    """Public cooperatives narrowed by the directory's filters, with sector and commune."""
+    """Public cooperatives narrowed by the directory's filters, with sector, commune and logo."""
     stmt = public_cooperatives().options(
-        joinedload(Cooperative.sector), joinedload(Cooperative.locality)
+        joinedload(Cooperative.sector),
+        joinedload(Cooperative.locality),
+        joinedload(Cooperative.logo_image),
     )
     if sector is not None:
         stmt = stmt.where(Cooperative.sector_id == sector.id)
@@ -48,11 +50,16 @@ def directory(
 
 
 def cooperative_page(slug: str) -> Select:
-    """One public cooperative with its sector and commune."""
+    """One public cooperative with its sector, commune, logo and cover photo."""
     return (
         public_cooperatives()
         .where(Cooperative.slug == slug)
-        .options(joinedload(Cooperative.sector), joinedload(Cooperative.locality))
+        .options(
+            joinedload(Cooperative.sector),
+            joinedload(Cooperative.locality),
+            joinedload(Cooperative.logo_image),
+            joinedload(Cooperative.cover_image),
+        )
     )
 
 

@@ -201,6 +201,45 @@ def update_profile(actor: User, cooperative: Cooperative, values: dict) -> list[
     return sorted(changes)
 
 
+#: The pictures of a cooperative's profile, by the name used in URLs, forms and audit entries.
+PROFILE_IMAGES = ("logo", "cover")
+
+
+def set_profile_image(actor: User, cooperative: Cooperative, kind: str, image) -> None:
+    """Make a stored image the cooperative's logo or cover photo (replacing any before)."""
+    column = _image_column(kind)
+    before = getattr(cooperative, column)
+    if before == image.id:
+        return
+    setattr(cooperative, column, image.id)
+    db.session.flush()
+    record(
+        actor,
+        f"cooperative.{kind}_set",
+        cooperative,
+        before={column: before},
+        after={column: image.id},
+    )
+
+
+def remove_profile_image(actor: User, cooperative: Cooperative, kind: str) -> bool:
+    """Take the logo or cover photo off the profile; False if there was none."""
+    column = _image_column(kind)
+    before = getattr(cooperative, column)
+    if before is None:
+        return False
+    setattr(cooperative, column, None)
+    db.session.flush()
+    record(actor, f"cooperative.{kind}_removed", cooperative, before={column: before})
+    return True
+
+
+def _image_column(kind: str) -> str:
+    if kind not in PROFILE_IMAGES:
+        raise ValueError(f"unknown profile image {kind!r}")
+    return f"{kind}_image_id"
+
+
 def resubmit(actor: User, cooperative: Cooperative) -> bool:
     """Send a cooperative the alliance asked for more back to the queue; False if not asked."""
     result = db.session.execute(

@@ -29,6 +29,16 @@ ROLE_LABELS = {
     "editor": _l("Biên tập viên"),
 }
 
+#: A product's status as its cooperative and staff read it (shop.catalog.models.ProductStatus).
+PRODUCT_STATUS_LABELS = {
+    "draft": _l("Bản nháp"),
+    "submitted": _l("Đang chờ duyệt"),
+    "published": _l("Đang bán"),
+    "changes_requested": _l("Cần sửa"),
+    "rejected": _l("Bị từ chối"),
+    "archived": _l("Đã lưu trữ"),
+}
+
 AUDIT_ACTION_LABELS = {
     "cooperative.registered": _l("Đăng ký hợp tác xã"),
     "cooperative.created_by_staff": _l("Cán bộ Liên minh tạo hồ sơ"),
@@ -41,6 +51,24 @@ AUDIT_ACTION_LABELS = {
     "invitation.accepted": _l("Nhận lời mời"),
     "membership.removed": _l("Xóa thành viên nhóm"),
     "membership.ownership_transferred": _l("Chuyển quyền chủ tài khoản"),
+    "product.created": _l("Tạo sản phẩm"),
+    "product.edited": _l("Sửa sản phẩm"),
+    "product.revised": _l("Gửi bản sửa của sản phẩm đang bán"),
+    "product.submitted": _l("Gửi duyệt sản phẩm"),
+    "product.archived": _l("Lưu trữ sản phẩm"),
+    "product.restored": _l("Khôi phục sản phẩm"),
+    "product.duplicated": _l("Tạo bằng cách nhân bản"),
+    "product.photo_added": _l("Thêm ảnh"),
+    "product.photo_removed": _l("Xóa ảnh"),
+    "product.photos_reordered": _l("Đổi thứ tự ảnh"),
+    "product.cover_chosen": _l("Chọn ảnh bìa"),
+    "product.photo_described": _l("Sửa mô tả ảnh"),
+    "product.approved": _l("Duyệt sản phẩm"),
+    "product.changes_requested": _l("Yêu cầu sửa sản phẩm"),
+    "product.rejected": _l("Từ chối sản phẩm"),
+    "product.revision_approved": _l("Duyệt bản sửa"),
+    "product.revision_changes_requested": _l("Yêu cầu sửa lại bản sửa"),
+    "product.revision_rejected": _l("Từ chối bản sửa"),
 }
 
 
@@ -56,6 +84,11 @@ def status_label(status) -> str:
 def role_label(role) -> str:
     label = ROLE_LABELS.get(_value(role))
     return str(label) if label is not None else _value(role)
+
+
+def product_status_label(status) -> str:
+    label = PRODUCT_STATUS_LABELS.get(_value(status))
+    return str(label) if label is not None else _value(status)
 
 
 def audit_action_label(action: str) -> str:
@@ -98,7 +131,56 @@ _NOTICES = {
         who=p.get("who", ""),
         by=p.get("by", ""),
     ),
+    "product_approved": lambda p: _(
+        "Sản phẩm “%(product)s” đã được duyệt và đang hiện với người mua.",
+        product=p.get("product", ""),
+    ),
+    "product_changes_requested": lambda p: _with_reasons(
+        _("Sản phẩm “%(product)s” cần sửa trước khi được duyệt.", product=p.get("product", "")),
+        p,
+    ),
+    "product_rejected": lambda p: _with_reasons(
+        _("Sản phẩm “%(product)s” không được duyệt.", product=p.get("product", "")), p
+    ),
+    "revision_approved": lambda p: _(
+        "Bản sửa của sản phẩm “%(product)s” đã được duyệt; người mua đang thấy thông tin mới.",
+        product=p.get("product", ""),
+    ),
+    "revision_changes_requested": lambda p: _with_reasons(
+        _(
+            "Bản sửa của sản phẩm “%(product)s” cần sửa thêm; người mua vẫn thấy bản cũ.",
+            product=p.get("product", ""),
+        ),
+        p,
+    ),
+    "revision_rejected": lambda p: _with_reasons(
+        _(
+            "Bản sửa của sản phẩm “%(product)s” không được duyệt; người mua vẫn thấy bản cũ.",
+            product=p.get("product", ""),
+        ),
+        p,
+    ),
 }
+
+
+def review_reason_labels(codes) -> list[str]:
+    """The labels of staff review reasons (shop.catalog.services.REVIEW_REASONS codes)."""
+    # Imported here: the catalog builds on notify, not the other way round.
+    from shop.catalog.services import REVIEW_REASONS
+
+    return [str(REVIEW_REASONS[code]) for code in codes or () if code in REVIEW_REASONS]
+
+
+def _with_reasons(text: str, params: dict) -> str:
+    """A product notice followed by what staff pointed at and their note."""
+    parts = [text]
+    labels = review_reason_labels(params.get("reasons"))
+    if labels:
+        parts.append(_("Cần xem lại: %(reasons)s.", reasons=", ".join(labels)))
+    if params.get("note"):
+        parts.append(_("Ghi chú của Liên minh HTX: %(note)s", note=params["note"]))
+    return " ".join(parts)
+
 
 #: The kinds of notice a cooperative's dashboard knows how to show.
 NOTICE_KINDS = tuple(_NOTICES)
@@ -118,6 +200,8 @@ def template_globals() -> dict:
         "cooperative_status_label": status_label,
         "membership_role_label": role_label,
         "audit_action_label": audit_action_label,
+        "product_status_label": product_status_label,
+        "review_reason_labels": review_reason_labels,
         "render_notice": render,
         "when": format_when,
     }
@@ -196,3 +280,90 @@ def decision_email(*, kind: str, cooperative: str, reason: str | None, link: str
         return "\n\n".join(parts)
 
     return bilingual_subject(subject), bilingual(body)
+
+
+#: Subjects and opening lines of the emails telling owners a product decision.
+_PRODUCT_DECISIONS = {
+    "product_approved": (
+        lambda p: _("“%(product)s” đã được duyệt", product=p),
+        lambda p, c: _(
+            "Liên minh Hợp tác xã tỉnh Bắc Ninh đã duyệt sản phẩm “%(product)s” của "
+            "%(cooperative)s. Sản phẩm đang hiện với người mua trên Chợ HTX.",
+            product=p,
+            cooperative=c,
+        ),
+    ),
+    "product_changes_requested": (
+        lambda p: _("“%(product)s” cần sửa trước khi được duyệt", product=p),
+        lambda p, c: _(
+            "Liên minh Hợp tác xã tỉnh Bắc Ninh đã xem sản phẩm “%(product)s” của "
+            "%(cooperative)s và cần bạn sửa trước khi duyệt.",
+            product=p,
+            cooperative=c,
+        ),
+    ),
+    "product_rejected": (
+        lambda p: _("“%(product)s” không được duyệt", product=p),
+        lambda p, c: _(
+            "Liên minh Hợp tác xã tỉnh Bắc Ninh không duyệt sản phẩm “%(product)s” của "
+            "%(cooperative)s.",
+            product=p,
+            cooperative=c,
+        ),
+    ),
+    "revision_approved": (
+        lambda p: _("Bản sửa của “%(product)s” đã được duyệt", product=p),
+        lambda p, c: _(
+            "Liên minh Hợp tác xã tỉnh Bắc Ninh đã duyệt bản sửa sản phẩm “%(product)s” của "
+            "%(cooperative)s. Người mua đang thấy thông tin mới.",
+            product=p,
+            cooperative=c,
+        ),
+    ),
+    "revision_changes_requested": (
+        lambda p: _("Bản sửa của “%(product)s” cần sửa thêm", product=p),
+        lambda p, c: _(
+            "Liên minh Hợp tác xã tỉnh Bắc Ninh cần bạn sửa thêm bản sửa sản phẩm "
+            "“%(product)s” của %(cooperative)s. Người mua vẫn thấy bản đang bán.",
+            product=p,
+            cooperative=c,
+        ),
+    ),
+    "revision_rejected": (
+        lambda p: _("Bản sửa của “%(product)s” không được duyệt", product=p),
+        lambda p, c: _(
+            "Liên minh Hợp tác xã tỉnh Bắc Ninh không duyệt bản sửa sản phẩm “%(product)s” "
+            "của %(cooperative)s. Người mua vẫn thấy bản đang bán.",
+            product=p,
+            cooperative=c,
+        ),
+    ),
+}
+
+#: The kinds of product decision an owner is emailed about.
+PRODUCT_DECISION_KINDS = tuple(_PRODUCT_DECISIONS)
+
+
+def product_decision_email(
+    *, kind: str, product: str, cooperative: str, reasons=(), note: str | None, link: str
+) -> tuple:
+    """(subject, body) of the email telling owners what the alliance decided on a product."""
+    subject_of, opening_of = _PRODUCT_DECISIONS[kind]
+
+    def body():
+        parts = [opening_of(product, cooperative)]
+        labels = review_reason_labels(reasons)
+        if labels:
+            parts.append(_("Cần xem lại: %(reasons)s.", reasons=", ".join(labels)))
+        if note:
+            parts += [_("Ghi chú của Liên minh HTX:"), note]
+        if kind == "product_changes_requested":
+            parts.append(_("Hãy sửa sản phẩm rồi bấm “Gửi duyệt” trên trang quản lý HTX."))
+        elif kind == "revision_changes_requested":
+            parts.append(
+                _("Hãy sửa lại sản phẩm trên trang quản lý HTX; bản sửa mới sẽ được xem lại.")
+            )
+        parts += [_("Xem sản phẩm trên trang quản lý HTX:"), link]
+        return "\n\n".join(parts)
+
+    return bilingual_subject(lambda: subject_of(product)), bilingual(body)

@@ -3,6 +3,7 @@
 from flask import render_template
 
 from shop.access import staff_blueprint
+from shop.catalog import queries as catalog_queries
 from shop.cooperatives import queries as cooperative_queries
 
 bp = staff_blueprint("console", __name__, url_prefix="/quan-tri")
@@ -10,4 +11,8 @@ bp = staff_blueprint("console", __name__, url_prefix="/quan-tri")
 
 @bp.get("/")
 def home():
-    return render_template("console/home.html", counts=cooperative_queries.status_counts())
+    return render_template(
+        "console/home.html",
+        counts=cooperative_queries.status_counts(),
+        product_counts=catalog_queries.review_counts(),
+    )
