@@ -170,8 +170,10 @@ class ProductForm(Form):
             price = parse_vnd(field.data)
         except PriceError:
             raise ValidationError(_l("Giá chưa đúng. Ví dụ đúng: 120.000 hoặc 120k.")) from None
-        if price <= 0 or price > MAX_PRICE_VND:
+        if price <= 0:
             raise ValidationError(_l("Giá phải lớn hơn 0 đồng."))
+        if price > MAX_PRICE_VND:
+            raise ValidationError(_l("Giá quá cao: tối đa 100 tỷ đồng."))
         self._price = price
 
     def validate_min_order_qty(self, field):
