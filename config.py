@@ -58,6 +58,9 @@ class Config:
     #: Base of links in emails (https://cho-htx.example.vn); unset = the request's host, which
     #: a forged Host header could change, so production should set it.
     SITE_URL = os.environ.get("SITE_URL") or None
+    #: Reverse proxies in front of the app (nginx = 1). Their X-Forwarded-For/-Proto/-Host are
+    #: trusted only then; without it every visitor would share nginx's address in the throttles.
+    TRUSTED_PROXIES = int(os.environ.get("SHOP_TRUSTED_PROXIES", "0"))
     #: Throttles (the `limits` notation), kept in RATELIMIT_STORAGE_URI (Redis when REDIS_URL).
     LOGIN_FAILURES_PER_ACCOUNT = "5 per 15 minutes"
     LOGIN_FAILURES_PER_IP = "5 per 15 minutes"

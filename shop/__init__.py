@@ -20,6 +20,7 @@ def create_app(config_class=None) -> Flask:
     )
     app.config.from_object(config_class)
     ensure_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
+    trust_proxies(app)
 
     register_extensions(app)
     register_i18n(app)
@@ -27,6 +28,15 @@ def create_app(config_class=None) -> Flask:
     register_errorhandlers(app)
     register_commands(app)
     return app
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind nginx, take the visitor's address and scheme from the proxy's headers."""
+    hops = app.config.get("TRUSTED_PROXIES", 0)
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def ensure_sqlite_folder(url: str) -> None:

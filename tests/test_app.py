@@ -97,3 +97,23 @@ def test_migrations_upgrade_and_have_no_drift(database_factory):
     assert flask("downgrade", "base").returncode == 0
     again = flask("upgrade")
     assert again.returncode == 0, again.stderr
+
+
+@pytest.mark.parametrize("hops, seen", [(0, "127.0.0.1"), (1, "203.0.113.9")])
+def test_forwarded_address_is_trusted_only_behind_a_configured_proxy(hops, seen):
+    """Throttles count per visitor: behind nginx that address comes from X-Forwarded-For."""
+    config = type("C", (TestConfig,), {"TRUSTED_PROXIES": hops})
+    app = create_app(config)
+
+    @app.get("/_whoami")
+    def whoami():
+        from flask import request
+
+        return request.remote_addr or ""
+
+    response = app.test_client().get(
+        "/_whoami",
+        headers={"X-Forwarded-For": "203.0.113.9"},
+        environ_base={"REMOTE_ADDR": "127.0.0.1"},
+    )
+    assert response.get_data(as_text=True) == seen
