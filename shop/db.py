@@ -47,4 +47,16 @@ def _sqlite_on_connect(dbapi_connection, connection_record):
 @event.listens_for(Engine, "begin")
 def _sqlite_on_begin(connection):
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _request_may_write() else "BEGIN")
+
+
+def _request_may_write() -> bool:
+    """A POST takes SQLite's write lock up front.
+
+    Two requests that both read and then write under a plain BEGIN deadlock on the upgrade
+    to a write lock, and SQLite fails one at once ("database is locked") whatever the busy
+    timeout. Taking the lock first makes the second wait, then see the first one's result.
+    """
+    from flask import has_request_context, request
+
+    return has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
