@@ -116,9 +116,11 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from shop.accounts.commands import users_cli
+    from shop.catalog.commands import catalog_cli
     from shop.dataset.commands import data_cli
     from shop.media.commands import media_cli
 
+    app.cli.add_command(catalog_cli)
     app.cli.add_command(data_cli)
     app.cli.add_command(media_cli)
     app.cli.add_command(users_cli)

@@ -70,6 +70,11 @@ ROUTES = [
      expect(**{**STAFF_ONLY, "staff": 302, "admin": 302})),
     ("POST", "/quan-tri/htx/{pending}/can-bo-sung",
      expect(**{**STAFF_ONLY, "staff": 302, "admin": 302})),
+    # Only a verified cooperative can be suspended, only a suspended one lifted: staff get 409.
+    ("POST", "/quan-tri/htx/{pending}/tam-ngung",
+     expect(**{**STAFF_ONLY, "staff": 409, "admin": 409})),
+    ("POST", "/quan-tri/htx/{pending}/mo-lai",
+     expect(**{**STAFF_ONLY, "staff": 409, "admin": 409})),
     # The invitation is for a fresh address, so every signed-in visitor is refused politely.
     ("GET", "/tai-khoan/loi-moi/{token}", expect(anonymous=200, buyer=409, owner_a=409,
                                                  editor_a=409, owner_b=409, staff=409, admin=409)),
@@ -90,6 +95,8 @@ def form_for(path: str) -> dict:
         return {"info-seen_status": "pending", "info-reason": "Cần thêm giấy tờ"}
     if path.endswith("/xac-minh"):
         return {"verify-seen_status": "pending"}
+    if path.endswith("/tam-ngung"):
+        return {"suspend-reason": "Hàng sai mô tả"}
     return {}
 
 

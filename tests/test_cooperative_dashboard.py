@@ -108,6 +108,8 @@ def test_every_notice_kind_renders_with_its_parameters(demo_db):
     params = {
         "cooperative_verified": {"name": "HTX Sen"},
         "cooperative_needs_info": {"name": "HTX Sen", "reason": "gửi mã số thuế"},
+        "cooperative_suspended": {"name": "HTX Sen", "reason": "hàng sai mô tả"},
+        "cooperative_reinstated": {"name": "HTX Sen"},
         "invitation_accepted": {"who": "Chị Lan", "role": "editor"},
         "ownership_transferred": {"old": "Anh Minh", "new": "Chị Lan"},
         "member_removed": {"who": "Chị Lan", "by": "Anh Minh"},
@@ -132,6 +134,8 @@ def test_every_notice_kind_renders_with_its_parameters(demo_db):
     expected = {
         "cooperative_verified": ["HTX Sen", "xác minh"],
         "cooperative_needs_info": ["gửi mã số thuế"],
+        "cooperative_suspended": ["HTX Sen", "tạm ngưng", "hàng sai mô tả"],
+        "cooperative_reinstated": ["HTX Sen", "mở lại"],
         "invitation_accepted": ["Chị Lan", "Biên tập viên"],
         "ownership_transferred": ["Anh Minh", "Chị Lan"],
         "member_removed": ["Chị Lan", "Anh Minh"],

@@ -8,6 +8,7 @@ changed since (or that someone else decided first) answers 409 and writes nothin
 
 import hashlib
 import json
+from datetime import timedelta
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -18,6 +19,7 @@ from wtforms import HiddenField, IntegerField, TextAreaField
 from wtforms.validators import InputRequired, ValidationError
 from wtforms.widgets import HiddenInput
 
+from shop import clock
 from shop.access import staff_blueprint
 from shop.accounts.models import User
 from shop.audit.models import AuditEntry
@@ -241,6 +243,24 @@ def queue():
         revisions=db.session.scalars(queries.revision_queue().limit(QUEUE_LIMIT)).all(),
         counts=counts,
         limit=QUEUE_LIMIT,
+    )
+
+
+#: How far ahead the console lists OCOP certificates about to expire.
+OCOP_WARNING_DAYS = 60
+
+
+@bp.get("/ocop-het-han")
+def ocop_expiry():
+    today = clock.today()
+    return render_template(
+        "catalog/manage/ocop_expiry.html",
+        today=today,
+        days=OCOP_WARNING_DAYS,
+        expiring=db.session.scalars(
+            queries.ocop_expiring(today, today + timedelta(days=OCOP_WARNING_DAYS))
+        ).all(),
+        expired=db.session.scalars(queries.ocop_expired(today)).all(),
     )
 
 

@@ -345,6 +345,47 @@ def photo_counts(product_ids) -> Select:
     )
 
 
+def ocop_expiring(day: date, until: date) -> Select:
+    """Published products whose OCOP certificate is still valid on `day` and expires by `until`,
+    soonest first, with their cooperative."""
+    return (
+        select(Product)
+        .where(
+            Product.status == ProductStatus.PUBLISHED,
+            Product.ocop_stars > 0,
+            Product.ocop_expires_on >= day,
+            Product.ocop_expires_on <= until,
+        )
+        .options(joinedload(Product.cooperative))
+        .order_by(Product.ocop_expires_on, Product.id)
+    )
+
+
+def ocop_expired(day: date) -> Select:
+    """Published products whose OCOP certificate expired before `day`, the latest first."""
+    return (
+        select(Product)
+        .where(
+            Product.status == ProductStatus.PUBLISHED,
+            Product.ocop_stars > 0,
+            Product.ocop_expires_on < day,
+        )
+        .options(joinedload(Product.cooperative))
+        .order_by(Product.ocop_expires_on.desc(), Product.id)
+    )
+
+
+def ocop_reminders_sent(product_ids) -> Select:
+    """(product id, audit `after`) of the OCOP reminders already sent for these products."""
+    from shop.audit.models import AuditEntry
+
+    return select(AuditEntry.target_id, AuditEntry.after).where(
+        AuditEntry.target_type == Product.__tablename__,
+        AuditEntry.target_id.in_(list(product_ids)),
+        AuditEntry.action == "product.ocop_reminder_sent",
+    )
+
+
 def review_queue() -> Select:
     """(product, waiting since) of products sent for review, the longest waiting first.
 

@@ -474,3 +474,17 @@ class NeedsInfoForm(DecisionForm):
         ],
         description=_l("Ví dụ: Mã số thuế không khớp với giấy chứng nhận; hãy gửi lại mã đúng."),
     )
+
+
+class SuspendForm(Form):
+    """Staff suspend a verified cooperative; the members read the reason on their dashboard."""
+
+    reason = TextAreaField(
+        _l("Lý do tạm ngưng"),
+        [
+            required(_l("Hãy ghi lý do tạm ngưng; hợp tác xã sẽ đọc đúng lời này.")),
+            max_length(2000),
+            plain_text(multiline=True),
+        ],
+        description=_l("Ví dụ: Nhiều phản ánh về hàng giao không đúng mô tả; đang xác minh."),
+    )

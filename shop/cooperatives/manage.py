@@ -1,4 +1,5 @@
-"""The alliance console's cooperative pages (/quan-tri/htx): verify, ask for more, onboard."""
+"""The alliance console's cooperative pages (/quan-tri/htx): verify, ask for more, onboard,
+suspend and lift a suspension."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -7,9 +8,10 @@ from flask_login import current_user
 from shop.access import staff_blueprint
 from shop.catalog.queries import paginate
 from shop.cooperatives import queries, services
-from shop.cooperatives.forms import DecisionForm, NeedsInfoForm, OnboardingForm
+from shop.cooperatives.forms import DecisionForm, NeedsInfoForm, OnboardingForm, SuspendForm
 from shop.cooperatives.models import CooperativeStatus, MembershipRole
 from shop.extensions import db
+from shop.forms import EmptyForm
 from shop.notify import messages
 from shop.notify.messages import STATUS_LABELS
 
@@ -58,7 +60,7 @@ def detail(id):
     return _detail_page(id)
 
 
-def _detail_page(id, needs_info_form=None, status=200):
+def _detail_page(id, needs_info_form=None, suspend_form=None, status=200):
     cooperative = _cooperative_or_404(id)
     team = db.session.execute(queries.team_of(cooperative.id)).all()
     return render_template(
@@ -70,6 +72,7 @@ def _detail_page(id, needs_info_form=None, status=200):
         history=db.session.execute(queries.audit_history(cooperative.id)).all(),
         info_form=needs_info_form or NeedsInfoForm(prefix="info", formdata=None),
         decidable=cooperative.status in services.DECIDABLE,
+        suspend_form=suspend_form or SuspendForm(prefix="suspend", formdata=None),
     ), status
 
 
@@ -124,6 +127,35 @@ def request_info(id):
     db.session.commit()
     flash(_("Đã yêu cầu %(name)s bổ sung thông tin.", name=cooperative.name), "success")
     return _back_to(id)
+
+
+@bp.post("/htx/<int:id>/tam-ngung")
+def suspend(id):
+    cooperative = _cooperative_or_404(id)
+    form = SuspendForm(prefix="suspend")
+    if not form.validate_on_submit():
+        return _detail_page(id, suspend_form=form, status=422)
+    try:
+        services.suspend(current_user, cooperative, form.reason.data)
+    except services.AlreadyDecided as error:
+        return _already_decided(cooperative, error)
+    db.session.commit()
+    flash(_("Đã tạm ngưng %(name)s.", name=cooperative.name), "success")
+    return redirect(url_for(".detail", id=id))
+
+
+@bp.post("/htx/<int:id>/mo-lai")
+def lift(id):
+    cooperative = _cooperative_or_404(id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        services.lift(current_user, cooperative)
+    except services.AlreadyDecided as error:
+        return _already_decided(cooperative, error)
+    db.session.commit()
+    flash(_("Đã mở lại %(name)s.", name=cooperative.name), "success")
+    return redirect(url_for(".detail", id=id))
 
 
 @bp.route("/htx/moi", methods=["GET", "POST"])

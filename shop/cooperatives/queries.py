@@ -242,11 +242,16 @@ def audit_history(cooperative_id: int) -> Select:
 
 
 #: Audit actions that are a staff decision on a cooperative's verification.
-DECISION_ACTIONS = ("cooperative.verified", "cooperative.needs_info")
+DECISION_ACTIONS = (
+    "cooperative.verified",
+    "cooperative.needs_info",
+    "cooperative.suspended",
+    "cooperative.reinstated",
+)
 
 
 def last_decision(cooperative_id: int):
-    """(entry, actor email) of the latest verification decision, or None."""
+    """(entry, actor email) of the latest staff decision on its status, or None."""
     from shop.audit.models import AuditEntry
 
     stmt = audit_history(cooperative_id).where(AuditEntry.action.in_(DECISION_ACTIONS)).limit(1)

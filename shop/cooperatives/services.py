@@ -307,6 +307,20 @@ def decide(
     if reason:
         params["reason"] = reason
     notify_cooperative(cooperative, kind, **params)
+    _email_owners(cooperative, kind, reason)
+    record(
+        actor,
+        f"cooperative.{status.value}",
+        cooperative,
+        before={"status": _json(before)},
+        after={"status": status.value},
+        reason=reason,
+    )
+    return cooperative
+
+
+def _email_owners(cooperative: Cooperative, kind: str, reason: str | None) -> None:
+    """Tell the owners (or, with none yet, the cooperative's address) what the alliance did."""
     recipients = [user.email for user in owner_users(cooperative)]
     if not recipients and cooperative.email:
         recipients = [cooperative.email]
@@ -318,15 +332,72 @@ def decide(
     )
     for address in recipients:
         queue_email(address, subject, body, kind)
+
+
+def _change_standing(
+    actor: User,
+    cooperative: Cooperative,
+    *,
+    before: CooperativeStatus,
+    after: CooperativeStatus,
+    reason: str | None,
+    kind: str,
+    action: str,
+) -> Cooperative:
+    """Move a cooperative from `before` to `after` only if it is still in `before`."""
+    if not actor.is_staff:
+        raise NotAllowed
+    result = db.session.execute(
+        update(Cooperative)
+        .where(Cooperative.id == cooperative.id, Cooperative.status == before)
+        .values(status=after, status_reason=reason or None),
+        execution_options={"synchronize_session": False},
+    )
+    if result.rowcount == 0:
+        raise AlreadyDecided(cooperative.id, queries.last_decision(cooperative.id))
+    db.session.refresh(cooperative)
+    params = {"name": cooperative.name}
+    if reason:
+        params["reason"] = reason
+    notify_cooperative(cooperative, kind, **params)
+    _email_owners(cooperative, kind, reason)
     record(
         actor,
-        f"cooperative.{status.value}",
+        action,
         cooperative,
-        before={"status": _json(before)},
-        after={"status": status.value},
+        before={"status": before.value},
+        after={"status": after.value},
         reason=reason,
     )
     return cooperative
+
+
+def suspend(actor: User, cooperative: Cooperative, reason: str) -> Cooperative:
+    """Take a verified cooperative and all its products off the public pages at once."""
+    if not reason or not reason.strip():
+        raise ValueError("a reason is required")
+    return _change_standing(
+        actor,
+        cooperative,
+        before=CooperativeStatus.VERIFIED,
+        after=CooperativeStatus.SUSPENDED,
+        reason=reason,
+        kind="cooperative_suspended",
+        action="cooperative.suspended",
+    )
+
+
+def lift(actor: User, cooperative: Cooperative) -> Cooperative:
+    """End a suspension: the cooperative is verified again and its products public again."""
+    return _change_standing(
+        actor,
+        cooperative,
+        before=CooperativeStatus.SUSPENDED,
+        after=CooperativeStatus.VERIFIED,
+        reason=None,
+        kind="cooperative_reinstated",
+        action="cooperative.reinstated",
+    )
 
 
 # --------------------------------------------------------------------------- the team

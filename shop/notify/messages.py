@@ -46,6 +46,8 @@ AUDIT_ACTION_LABELS = {
     "cooperative.resubmitted": _l("Gửi lại để xác minh"),
     "cooperative.verified": _l("Xác minh"),
     "cooperative.needs_info": _l("Yêu cầu bổ sung thông tin"),
+    "cooperative.suspended": _l("Tạm ngưng hợp tác xã"),
+    "cooperative.reinstated": _l("Mở lại hợp tác xã"),
     "invitation.created": _l("Gửi lời mời"),
     "invitation.revoked": _l("Thu hồi lời mời"),
     "invitation.accepted": _l("Nhận lời mời"),
@@ -69,6 +71,7 @@ AUDIT_ACTION_LABELS = {
     "product.revision_approved": _l("Duyệt bản sửa"),
     "product.revision_changes_requested": _l("Yêu cầu sửa lại bản sửa"),
     "product.revision_rejected": _l("Từ chối bản sửa"),
+    "product.ocop_reminder_sent": _l("Nhắc gia hạn chứng nhận OCOP"),
 }
 
 
@@ -115,6 +118,16 @@ _NOTICES = {
     "cooperative_needs_info": lambda p: _(
         "Liên minh HTX cần bổ sung thông tin: %(reason)s",
         reason=p.get("reason", ""),
+    ),
+    "cooperative_suspended": lambda p: _(
+        "Liên minh HTX đã tạm ngưng %(name)s: hợp tác xã và sản phẩm không hiện với người mua. "
+        "Lý do: %(reason)s",
+        name=p.get("name", ""),
+        reason=p.get("reason", ""),
+    ),
+    "cooperative_reinstated": lambda p: _(
+        "Liên minh HTX đã mở lại %(name)s: hợp tác xã và sản phẩm đang bán lại hiện với người mua.",
+        name=p.get("name", ""),
     ),
     "invitation_accepted": lambda p: _(
         "%(who)s đã nhận lời mời và tham gia với vai trò %(role)s.",
@@ -250,15 +263,41 @@ def invitation_email(*, cooperative: str, role, link: str, inviter: str, expires
 
 
 def decision_email(*, kind: str, cooperative: str, reason: str | None, link: str) -> tuple:
-    """(subject, body) of the email telling owners what the alliance decided."""
+    """(subject, body) of the email telling owners what the alliance decided.
+
+    `kind` is a verification decision or a suspension or its lifting (the notice kinds).
+    """
 
     def subject():
         if kind == "cooperative_verified":
             return _("%(cooperative)s đã được xác minh", cooperative=cooperative)
+        if kind == "cooperative_suspended":
+            return _("%(cooperative)s bị tạm ngưng trên Chợ HTX", cooperative=cooperative)
+        if kind == "cooperative_reinstated":
+            return _("%(cooperative)s đã được mở lại trên Chợ HTX", cooperative=cooperative)
         return _("%(cooperative)s cần bổ sung thông tin", cooperative=cooperative)
 
     def body():
-        if kind == "cooperative_verified":
+        if kind == "cooperative_suspended":
+            parts = [
+                _(
+                    "Liên minh Hợp tác xã tỉnh Bắc Ninh đã tạm ngưng %(cooperative)s trên Chợ "
+                    "HTX. Trong thời gian tạm ngưng, hợp tác xã và các sản phẩm không hiện với "
+                    "người mua. Lý do:",
+                    cooperative=cooperative,
+                ),
+                reason or "",
+                _("Hãy liên hệ Liên minh Hợp tác xã tỉnh Bắc Ninh để biết cách mở lại."),
+            ]
+        elif kind == "cooperative_reinstated":
+            parts = [
+                _(
+                    "Liên minh Hợp tác xã tỉnh Bắc Ninh đã mở lại %(cooperative)s trên Chợ HTX. "
+                    "Hợp tác xã và các sản phẩm đang bán lại hiện với người mua.",
+                    cooperative=cooperative,
+                )
+            ]
+        elif kind == "cooperative_verified":
             parts = [
                 _(
                     "Liên minh Hợp tác xã tỉnh Bắc Ninh đã xác minh %(cooperative)s. Từ nay hợp "
@@ -367,3 +406,31 @@ def product_decision_email(
         return "\n\n".join(parts)
 
     return bilingual_subject(lambda: subject_of(product)), bilingual(body)
+
+
+def ocop_reminder_email(*, product: str, cooperative: str, expires_on, link: str) -> tuple:
+    """(subject, body) of the reminder that a product's OCOP certificate expires soon."""
+    day = expires_on.strftime("%d/%m/%Y")
+
+    def subject():
+        return _("Chứng nhận OCOP của “%(product)s” hết hạn ngày %(day)s", product=product, day=day)
+
+    def body():
+        return "\n\n".join(
+            [
+                _(
+                    "Chứng nhận OCOP của sản phẩm “%(product)s” (%(cooperative)s) hết hạn ngày "
+                    "%(day)s. Sau ngày này, Chợ HTX không còn hiện số sao OCOP của sản phẩm.",
+                    product=product,
+                    cooperative=cooperative,
+                    day=day,
+                ),
+                _(
+                    "Nếu sản phẩm đã được đánh giá lại, hãy cập nhật số sao, năm và ngày hết hạn "
+                    "mới trên trang quản lý HTX:"
+                ),
+                link,
+            ]
+        )
+
+    return bilingual_subject(subject), bilingual(body)
