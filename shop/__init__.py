@@ -74,6 +74,7 @@ def register_i18n(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from shop.accounts.views import account, auth
+    from shop.audit.manage import bp as audit_manage_bp
     from shop.catalog.dashboard import bp as product_dashboard_bp
     from shop.catalog.manage import bp as product_manage_bp
     from shop.catalog.photos import bp as product_photos_bp
@@ -106,6 +107,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(registration)
     app.register_blueprint(cooperatives_manage_bp)
     app.register_blueprint(product_manage_bp)
+    app.register_blueprint(audit_manage_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -120,13 +120,18 @@ def test_queue_lists_waiting_products_and_revisions_oldest_first(world):
         .values(updated_at=utcnow() - timedelta(days=3))
     )
     # Sent two days ago, edited just now: it keeps its place in the queue.
-    older = product_of(world, name_vi="Tương Bần gửi trước", status=ProductStatus.DRAFT)
-    services.submit(older, world.owner_a)
-    db.session.execute(
-        update(AuditEntry)
-        .where(AuditEntry.target_id == older.id, AuditEntry.action == "product.submitted")
-        .values(created_at=utcnow() - timedelta(days=2))
+    # (Audit entries are append-only, so the two-day-old submission is recorded as such.)
+    older = product_of(world, name_vi="Tương Bần gửi trước", status=ProductStatus.SUBMITTED)
+    db.session.add(
+        AuditEntry(
+            actor_id=world.owner_a.id,
+            action="product.submitted",
+            target_type="product",
+            target_id=older.id,
+            created_at=utcnow() - timedelta(days=2),
+        )
     )
+    db.session.flush()
     services.update_product(older, world.owner_a, {"price_vnd": 41000})
     world.coop_b.status = CooperativeStatus.SUSPENDED
     submitted(world, coop=world.coop_b, name_vi="Của HTX tạm ngưng")
