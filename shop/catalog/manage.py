@@ -272,25 +272,17 @@ def detail(id):
 # --------------------------------------------------------------------------- product decisions
 
 
-def _decide_product(id, key, form, decide, kind, done_message):
-    """Common path of a decision on a submitted product; `decide(product)` calls the service."""
-    product = _product_or_404(id)
-    if not form.validate_on_submit():
-        if form.seen.errors or form.csrf_token.errors:
-            abort(400)
-        return _detail_page(product, {key: form}, 422)
-    if product.status != ProductStatus.SUBMITTED:
-        return _conflict(product.id)
-    if form.seen.data != _version(product):
-        return _conflict(product.id, changed=True)
+def _carry_out(product, form, kind, done_message, decide):
+    """Run a checked decision, email the owners, commit; a lost race is the 409 page."""
     try:
-        decide(product)
+        decide()
     except services.AlreadyDecided:
         return _conflict(product.id)
     except services.ProductError as error:
         db.session.rollback()
         flash(str(error.message), "error")
-        return redirect(url_for(".detail", id=id))
+        return redirect(url_for(".detail", id=product.id))
+    db.session.refresh(product)
     reasons = getattr(form, "reasons", None)
     note = getattr(form, "note", None)
     _email_owners(
@@ -304,6 +296,20 @@ def _decide_product(id, key, form, decide, kind, done_message):
     db.session.commit()
     flash(done_message(product), "success")
     return redirect(url_for(".queue"))
+
+
+def _decide_product(id, key, form, decide, kind, done_message):
+    """Common path of a decision on a submitted product; `decide(product)` calls the service."""
+    product = _product_or_404(id)
+    if not form.validate_on_submit():
+        if form.seen.errors or form.csrf_token.errors:
+            abort(400)
+        return _detail_page(product, {key: form}, 422)
+    if product.status != ProductStatus.SUBMITTED:
+        return _conflict(product.id)
+    if form.seen.data != _version(product):
+        return _conflict(product.id, changed=True)
+    return _carry_out(product, form, kind, done_message, lambda: decide(product))
 
 
 @bp.post("/<int:id>/duyet")
@@ -369,28 +375,7 @@ def _decide_revision(id, key, form, decide, kind, done_message):
         return _conflict(product.id)
     if form.seen.data != _revision_version(revision):
         return _conflict(product.id, changed=True)
-    try:
-        decide(revision)
-    except services.AlreadyDecided:
-        return _conflict(product.id)
-    except services.ProductError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-        return redirect(url_for(".detail", id=id))
-    db.session.refresh(product)
-    reasons = getattr(form, "reasons", None)
-    note = getattr(form, "note", None)
-    _email_owners(
-        product,
-        kind,
-        reasons=[c for c in (reasons.data or ()) if c in services.REVIEW_REASONS]
-        if reasons
-        else (),
-        note=note.data if note else None,
-    )
-    db.session.commit()
-    flash(done_message(product), "success")
-    return redirect(url_for(".queue"))
+    return _carry_out(product, form, kind, done_message, lambda: decide(revision))
 
 
 @bp.post("/<int:id>/ban-sua/duyet")
