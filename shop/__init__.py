@@ -84,10 +84,14 @@ def register_blueprints(app: Flask) -> None:
     from shop.cooperatives.register import invitations, registration
     from shop.cooperatives.views import bp as cooperatives_bp
     from shop.media.views import bp as media_bp
+    from shop.moderation.manage import bp as moderation_manage_bp
+    from shop.moderation.queue import bp as moderation_queue_bp
+    from shop.moderation.views import bp as moderation_bp
     from shop.notify.manage import bp as outbox_bp
     from shop.pages.console import bp as console_bp
     from shop.pages.views import bp as pages_bp
     from shop.programmes.views import bp as programmes_bp
+    from shop.reports.manage import bp as reports_manage_bp
 
     # Public
     app.register_blueprint(pages_bp)
@@ -108,6 +112,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(cooperatives_manage_bp)
     app.register_blueprint(product_manage_bp)
     app.register_blueprint(audit_manage_bp)
+    app.register_blueprint(moderation_bp)
+    app.register_blueprint(moderation_queue_bp)
+    app.register_blueprint(moderation_manage_bp)
+    app.register_blueprint(reports_manage_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -1,0 +1,1 @@
+"""Buyers' requests for quotes, split per cooperative."""
