@@ -21,9 +21,9 @@ from shop.cooperatives.models import (  # noqa: F401
     Membership,
     Sector,
 )
+from shop.inquiries.models import Inquiry, InquiryItem  # noqa: F401
 from shop.media.models import StoredImage  # noqa: F401
+from shop.moderation.models import ModerationCase, ProductReport  # noqa: F401
 from shop.notify.models import Notification, OutboxEmail  # noqa: F401
 from shop.programmes.models import Booth, BoothProduct, Programme, ProgrammeStatus  # noqa: F401
-from shop.inquiries.models import Inquiry, InquiryItem  # noqa: F401
-from shop.moderation.models import ModerationCase, ProductReport  # noqa: F401
 from shop.reports.models import DailyCount  # noqa: F401

@@ -76,9 +76,7 @@ class ProductReport(Base):
     details: Mapped[str] = mapped_column(Text, default="")
     #: Optional, so staff can ask the reporter for more.
     reporter_email: Mapped[str | None] = mapped_column(String(254))
-    reporter_user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("user.id", ondelete="SET NULL")
-    )
+    reporter_user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     #: A keyed hash of the reporter's address: counts one person's reports, never stores the IP.
     reporter_key: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
