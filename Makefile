@@ -21,6 +21,7 @@ translations: $(BIN)/.installed
 run: setup
 	$(FLASK) db upgrade
 	$(FLASK) data demo
+	$(FLASK) data demo-activity
 	$(FLASK) users demo
 	@echo "Chợ HTX is at http://$(HOST):$(PORT)"
 	$(BIN)/gunicorn --no-control-socket --bind $(HOST):$(PORT) --workers 2 --threads 4 \

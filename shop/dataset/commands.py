@@ -73,3 +73,19 @@ def demo_command():
         click.echo("database already has data; demo not loaded")
         return
     run_import(str(DEMO_FILE))
+
+
+@data_cli.command("demo-activity")
+def demo_activity_command():
+    """Add made-up product views and inquiries to a demo database that has none yet."""
+    from shop import clock
+    from shop.dataset.activity import has_activity, seed_activity
+
+    if has_activity(db.session):
+        click.echo("database already has views or inquiries; demo activity not added")
+        return
+    written = seed_activity(db.session, clock.today())
+    db.session.commit()
+    click.echo(
+        f"demo activity: {written['views']} daily view counts, {written['inquiries']} inquiries"
+    )
