@@ -42,6 +42,8 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
     LANGUAGES = ("vi", "en")
     PRODUCTS_PER_PAGE = 24
+    #: <url> entries per sitemap part (the protocol's limit is 50,000); tests lower it.
+    SITEMAP_URLS_PER_FILE = int(os.environ.get("SITEMAP_URLS_PER_FILE", "50000"))
     #: Pin "today" (ISO date) for demos and tests of date-dependent pages; None = the real date.
     SHOP_TODAY = os.environ.get("SHOP_TODAY") or None
     WTF_CSRF_TIME_LIMIT = None
@@ -67,6 +69,7 @@ class Config:
     SIGNUPS_PER_IP = "10 per hour"
     PASSWORD_RESETS_PER_ACCOUNT = "3 per hour"
     PASSWORD_RESETS_PER_IP = "10 per hour"
+    PRODUCT_REPORTS_PER_IP = "5 per hour"
     #: Prefix of the throttles' keys, so several sites (or test runs) can share one Redis.
     THROTTLE_KEY_PREFIX = os.environ.get("THROTTLE_KEY_PREFIX", "cho-htx")
     #: One photo per request (at most 15 MB, shop.media.images) plus the form around it.

@@ -17,6 +17,7 @@ from tests.test_cooperative_support import make_world
 
 LOG = "/quan-tri/nhat-ky"
 CSV = "/quan-tri/nhat-ky.csv"
+XLSX = "/quan-tri/nhat-ky.xlsx"
 
 
 def entry(actor, action, target_type, target_id, when, **values):
@@ -120,7 +121,7 @@ def test_lists_newest_first_with_vietnam_time_and_links(entries):
     assert f'href="/quan-tri/htx/{entries.coop_a.id}"' in html
     assert "status: verified → suspended" in text
     assert "name_vi: — → Gạo nếp" in text
-    assert "/quan-tri/htx/7" not in html and "/quan-tri/san-pham/7" not in html
+    assert '"/quan-tri/htx/7"' not in html and '"/quan-tri/san-pham/7"' not in html
 
 
 @pytest.mark.parametrize(
@@ -162,6 +163,7 @@ def test_bad_filters_are_ignored_with_a_message_never_a_500(entries, query):
         assert len(listed_actions(response)) == 4
         assert "bộ lọc này đã được bỏ qua" in page_text(response)
     assert entries.client.get(f"{CSV}?{query}").status_code == 200
+    assert entries.client.get(f"{XLSX}?{query}").status_code == 200
 
 
 def test_pages_of_fifty(world):
@@ -239,15 +241,79 @@ def test_csv_exports_every_row_not_one_page(world):
 
 @pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@SUM(A1)", "bình thường"])
 def test_formula_cells_are_prefixed(text):
-    from shop.audit.manage import safe_cell
+    from shop.reports.exports import safe_cell
 
     assert safe_cell(text) == (text if text == "bình thường" else "'" + text)
+
+
+# --------------------------------------------------------------------------- XLSX
+
+
+def xlsx_rows(response) -> list[list]:
+    from openpyxl import load_workbook
+
+    assert response.status_code == 200
+    assert response.mimetype == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    assert response.headers["Content-Disposition"] == "attachment; filename=nhat-ky.xlsx"
+    sheet = load_workbook(io.BytesIO(response.get_data())).active
+    assert sheet.title == "Nhật ký thao tác"
+    assert all(cell.font.b for cell in sheet[1])
+    return [[cell.value for cell in row] for row in sheet.iter_rows()]
+
+
+def test_xlsx_has_the_filtered_rows_with_numbers_and_escaped_formulas(entries):
+    rows = xlsx_rows(entries.client.get(f"{XLSX}?target_type=cooperative&lang=en"))
+    assert rows == [
+        [
+            "Thời gian",
+            "Người thực hiện",
+            "Hành động",
+            "Đối tượng",
+            "Mã đối tượng",
+            "Lý do",
+            "Trước",
+            "Sau",
+        ],
+        [
+            "10/03/2026 10:00",
+            "can-bo@example.com",
+            "Tạm ngưng hợp tác xã",
+            "Hợp tác xã",
+            entries.coop_a.id,  # a number, not text
+            "'=cmd|' /C calc'!A0",
+            '{"status": "verified"}',
+            '{"status": "suspended"}',
+        ],
+    ]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["action=product.created", "target_type=product", "actor=kiem-tra", "date_from=01/07/2026"],
+)
+def test_xlsx_honours_the_filters_like_the_csv(entries, query):
+    as_csv = csv_rows(entries.client.get(f"{CSV}?{query}"))
+    as_xlsx = xlsx_rows(entries.client.get(f"{XLSX}?{query}"))
+    assert len(as_xlsx) == len(as_csv) >= 2
+    for csv_row, xlsx_row in zip(as_csv, as_xlsx, strict=True):
+        assert csv_row == ["" if v is None else str(v) for v in xlsx_row]
+    page = listed_actions(entries.client.get(f"{LOG}?{query}"))
+    assert [row[2] for row in as_xlsx[1:]] == page
+
+
+def test_the_log_links_to_both_exports_with_its_filters(entries):
+    html = entries.client.get(f"{LOG}?target_type=product&actor=chu").get_data(as_text=True)
+    assert f'href="{CSV}?target_type=product&amp;actor=chu"' in html
+    assert f'href="{XLSX}?target_type=product&amp;actor=chu"' in html
+    assert "Tải về XLSX" in page_text(entries.client.get(LOG))
 
 
 # --------------------------------------------------------------------------- access
 
 
-@pytest.mark.parametrize("url", [LOG, CSV])
+@pytest.mark.parametrize("url", [LOG, CSV, XLSX])
 def test_access(world, url):
     anonymous = world.client.application.test_client()
     response = anonymous.get(url)

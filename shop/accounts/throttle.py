@@ -95,6 +95,7 @@ LOGIN_IP = Rule("login-ip", "LOGIN_FAILURES_PER_IP")
 SIGNUP_IP = Rule("signup-ip", "SIGNUPS_PER_IP")
 RESET_ACCOUNT = Rule("reset-account", "PASSWORD_RESETS_PER_ACCOUNT")
 RESET_IP = Rule("reset-ip", "PASSWORD_RESETS_PER_IP")
+REPORT_IP = Rule("report-ip", "PRODUCT_REPORTS_PER_IP")
 
 
 def account_key(email: str) -> str:
@@ -144,6 +145,13 @@ class LoginAttempt:
 
 def allow_signup() -> None:
     wait = SIGNUP_IP.take(client_key())
+    if wait:
+        raise TooManyAttempts(wait)
+
+
+def allow_report() -> None:
+    """Count one buyer's product report from this address; 429 past the limit."""
+    wait = REPORT_IP.take(client_key())
     if wait:
         raise TooManyAttempts(wait)
 

@@ -1,16 +1,16 @@
 """The alliance console's product pages (/quan-tri/san-pham): review products and revisions.
 
-Until the full moderation console exists, staff find here what waits for them (products sent for
-review, edits of live products) and decide. A decision only applies to what the staff member
-saw: each form carries a digest of the values on the page, and a product or revision that
-changed since (or that someone else decided first) answers 409 and writes nothing.
+Staff find here the products sent for review and the edits of live products (the single queue,
+/quan-tri/hang-cho, lists them with everything else that waits) and decide on a product's page;
+a page opened from the queue (?tu=…) returns there afterwards. A decision only applies to what
+the staff member saw: each form carries a digest of the values on the page, and a product or
+revision that changed since (or that someone else decided first) answers 409 and writes nothing.
 """
 
-import hashlib
-import json
 from datetime import timedelta
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -20,10 +20,13 @@ from wtforms.validators import InputRequired, ValidationError
 from wtforms.widgets import HiddenInput
 
 from shop import clock
-from shop.access import staff_blueprint
+from shop.access import is_local_url, staff_blueprint
 from shop.accounts.models import User
 from shop.audit.models import AuditEntry
 from shop.catalog import queries, services
+from shop.catalog.decisions import email_owners as _email_owners
+from shop.catalog.decisions import product_version as _version
+from shop.catalog.decisions import revision_version as _revision_version
 from shop.catalog.forms import CheckboxesField
 from shop.catalog.models import (
     Product,
@@ -33,12 +36,10 @@ from shop.catalog.models import (
     mask_to_months,
 )
 from shop.cooperatives.forms import max_length, plain_text, required
-from shop.cooperatives.models import Cooperative
 from shop.cooperatives.services import owner_users
 from shop.extensions import db
 from shop.forms import Form, choices
 from shop.notify import messages
-from shop.notify.services import queue_email, site_url
 
 bp = staff_blueprint("product_manage", __name__, url_prefix="/quan-tri/san-pham")
 
@@ -152,22 +153,6 @@ def _product_or_404(id) -> Product:
     return product
 
 
-def _digest(*parts) -> str:
-    text = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
-
-
-def _version(product: Product) -> str:
-    """What staff see of a product: its values and photos (its status is checked apart)."""
-    values = services.to_json(services.current_values(product))
-    photos = [vars(photo) for photo in services.photos_of(product)]
-    return _digest(product.id, values, photos)
-
-
-def _revision_version(revision: ProductRevision) -> str:
-    return _digest(revision.id, revision.data, revision.images)
-
-
 def _last_decision(product_id: int):
     stmt = (
         queries.product_history(product_id).where(AuditEntry.action.in_(DECISION_ACTIONS)).limit(1)
@@ -188,22 +173,22 @@ def _conflict(product_id: int, changed: bool = False):
     ), 409
 
 
-def _email_owners(product: Product, kind: str, reasons=(), note: str | None = None) -> None:
-    """Tell the cooperative's owners by email too (the dashboard notice is the service's)."""
-    cooperative = db.session.get(Cooperative, product.cooperative_id)
-    recipients = [user.email for user in owner_users(cooperative)]
-    if not recipients and cooperative.email:
-        recipients = [cooperative.email]
-    subject, body = messages.product_decision_email(
-        kind=kind,
-        product=product.name_vi,
-        cooperative=cooperative.name,
-        reasons=reasons,
-        note=note,
-        link=site_url("product_dashboard.product", id=product.id),
-    )
-    for address in recipients:
-        queue_email(address, subject, body, kind)
+def _came_from() -> dict:
+    """`tu`: the single queue's address (with its filters) when the page was opened from there."""
+    target = request.args.get("tu", "")
+    if is_local_url(target) and urlsplit(target).path == url_for("moderation_queue.queue"):
+        return {"tu": target}
+    return {}
+
+
+def _back_to_queue() -> str:
+    """After a decision: back to the queue the product was opened from (filters kept)."""
+    target = _came_from().get("tu")
+    if target is None:
+        return url_for(".queue")
+    # Page 1: the page the product was on may be gone once it is decided.
+    args = [(k, v) for k, v in parse_qsl(urlsplit(target).query) if k != "page"]
+    return url_for("moderation_queue.queue") + (f"?{urlencode(args)}" if args else "")
 
 
 def _detail_page(product: Product, forms: dict | None = None, status: int = 200):
@@ -281,7 +266,7 @@ def _carry_out(product, form, kind, done_message, decide):
     except services.ProductError as error:
         db.session.rollback()
         flash(str(error.message), "error")
-        return redirect(url_for(".detail", id=product.id))
+        return redirect(url_for(".detail", id=product.id, **_came_from()))
     db.session.refresh(product)
     reasons = getattr(form, "reasons", None)
     note = getattr(form, "note", None)
@@ -295,7 +280,7 @@ def _carry_out(product, form, kind, done_message, decide):
     )
     db.session.commit()
     flash(done_message(product), "success")
-    return redirect(url_for(".queue"))
+    return redirect(_back_to_queue())
 
 
 def _decide_product(id, key, form, decide, kind, done_message):

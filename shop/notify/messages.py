@@ -72,6 +72,10 @@ AUDIT_ACTION_LABELS = {
     "product.revision_changes_requested": _l("Yêu cầu sửa lại bản sửa"),
     "product.revision_rejected": _l("Từ chối bản sửa"),
     "product.ocop_reminder_sent": _l("Nhắc gia hạn chứng nhận OCOP"),
+    "moderation.case_opened": _l("Mở hồ sơ báo cáo sản phẩm"),
+    "moderation.case_dismissed": _l("Đóng báo cáo: không có vi phạm"),
+    "moderation.changes_requested": _l("Yêu cầu sửa sản phẩm bị báo cáo"),
+    "moderation.unpublished": _l("Gỡ sản phẩm bị báo cáo"),
 }
 
 
@@ -169,6 +173,21 @@ _NOTICES = {
     "revision_rejected": lambda p: _with_reasons(
         _(
             "Bản sửa của sản phẩm “%(product)s” không được duyệt; người mua vẫn thấy bản cũ.",
+            product=p.get("product", ""),
+        ),
+        p,
+    ),
+    "report_changes_requested": lambda p: _with_reasons(
+        _(
+            "Liên minh HTX đã xem lại sản phẩm “%(product)s” và cần bạn sửa; sản phẩm tạm ẩn "
+            "khỏi Chợ HTX cho đến khi được duyệt lại.",
+            product=p.get("product", ""),
+        ),
+        p,
+    ),
+    "report_unpublished": lambda p: _with_reasons(
+        _(
+            "Liên minh HTX đã gỡ sản phẩm “%(product)s” khỏi Chợ HTX.",
             product=p.get("product", ""),
         ),
         p,
@@ -377,6 +396,24 @@ _PRODUCT_DECISIONS = {
             cooperative=c,
         ),
     ),
+    "report_changes_requested": (
+        lambda p: _("“%(product)s” cần sửa và đang tạm ẩn khỏi Chợ HTX", product=p),
+        lambda p, c: _(
+            "Liên minh Hợp tác xã tỉnh Bắc Ninh đã xem lại sản phẩm “%(product)s” của "
+            "%(cooperative)s và cần bạn sửa. Trong lúc chờ, sản phẩm tạm ẩn khỏi Chợ HTX.",
+            product=p,
+            cooperative=c,
+        ),
+    ),
+    "report_unpublished": (
+        lambda p: _("“%(product)s” đã bị gỡ khỏi Chợ HTX", product=p),
+        lambda p, c: _(
+            "Liên minh Hợp tác xã tỉnh Bắc Ninh đã gỡ sản phẩm “%(product)s” của "
+            "%(cooperative)s khỏi Chợ HTX.",
+            product=p,
+            cooperative=c,
+        ),
+    ),
 }
 
 #: The kinds of product decision an owner is emailed about.
@@ -396,8 +433,12 @@ def product_decision_email(
             parts.append(_("Cần xem lại: %(reasons)s.", reasons=", ".join(labels)))
         if note:
             parts += [_("Ghi chú của Liên minh HTX:"), note]
-        if kind == "product_changes_requested":
+        if kind in ("product_changes_requested", "report_changes_requested"):
             parts.append(_("Hãy sửa sản phẩm rồi bấm “Gửi duyệt” trên trang quản lý HTX."))
+        elif kind == "report_unpublished":
+            parts.append(
+                _("Nếu bạn cho rằng có nhầm lẫn, hãy liên hệ Liên minh Hợp tác xã tỉnh Bắc Ninh.")
+            )
         elif kind == "revision_changes_requested":
             parts.append(
                 _("Hãy sửa lại sản phẩm trên trang quản lý HTX; bản sửa mới sẽ được xem lại.")
