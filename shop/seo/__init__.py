@@ -1,0 +1,1 @@
+"""Search engines and sharing: canonical addresses, hreflang, share cards, JSON-LD, sitemaps."""
