@@ -65,6 +65,10 @@ def register_extensions(app: Flask) -> None:
 
     app.after_request(deliver_after_request)
 
+    from shop.search.index import listen
+
+    listen()  # the search index follows every product change in the same transaction
+
 
 def register_i18n(app: Flask) -> None:
     from shop.text.web import init_i18n
@@ -74,6 +78,8 @@ def register_i18n(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from shop.accounts.views import account, auth
+    from shop.api.views import bp as api_bp
+    from shop.api.views import docs as api_docs_bp
     from shop.audit.manage import bp as audit_manage_bp
     from shop.catalog.dashboard import bp as product_dashboard_bp
     from shop.catalog.manage import bp as product_manage_bp
@@ -92,13 +98,19 @@ def register_blueprints(app: Flask) -> None:
     from shop.pages.views import bp as pages_bp
     from shop.programmes.views import bp as programmes_bp
     from shop.reports.manage import bp as reports_manage_bp
+    from shop.search.views import bp as search_bp
+    from shop.seo.views import bp as seo_bp
 
     # Public
     app.register_blueprint(pages_bp)
     app.register_blueprint(catalog_bp)
     app.register_blueprint(cooperatives_bp)
     app.register_blueprint(programmes_bp)
+    app.register_blueprint(search_bp)
     app.register_blueprint(media_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(api_docs_bp)
+    app.register_blueprint(seo_bp)
     app.register_blueprint(invitations)
     app.register_blueprint(auth)
     # Signed-in users, cooperative members, alliance staff
@@ -129,8 +141,10 @@ def register_commands(app: Flask) -> None:
     from shop.catalog.commands import catalog_cli
     from shop.dataset.commands import data_cli
     from shop.media.commands import media_cli
+    from shop.search.commands import search_cli
 
     app.cli.add_command(catalog_cli)
     app.cli.add_command(data_cli)
     app.cli.add_command(media_cli)
+    app.cli.add_command(search_cli)
     app.cli.add_command(users_cli)

@@ -82,19 +82,26 @@ def world(client):
             # URL arguments by name, with values that exist in the demo data.
             "slug": {
                 "catalog.product": product.slug,
+                "moderation.report": product.slug,
                 "catalog.sector": "nong-nghiep",
                 "catalog.category": "rau-cu-qua-tuoi",
                 "cooperatives.cooperative": coop_a.slug,
                 "programmes.programme": programme.slug,
                 "programmes.booth": programme.slug,
+                "api.product": product.slug,
+                "api.cooperative": coop_a.slug,
+                "api.programme": programme.slug,
             },
+            "unknown": "khong-co",  # /api/v1/<path:unknown>: the API's JSON 404
             "number": booth.number,
+            "part": "products-1",  # /sitemap-<part>.xml
             "id": coop_a.id,
             "cooperative_id": coop_a.id,
             "token": "khong-hop-le",
             # A stored image that does not exist: the media route answers 404 to everyone.
             "sha256": "0" * 64,
             "name": "320.webp",
+            "table": "hop-tac-xa",
         },
     }
 
