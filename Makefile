@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app app
 PORT ?= 5000
 HOST ?= 127.0.0.1
 
-.PHONY: run test test-sqlite test-postgresql setup lint format translations bench clean
+.PHONY: run test test-sqlite test-postgresql setup setup-test lint format translations bench clean
 
 $(BIN)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +14,13 @@ $(BIN)/.installed: requirements.txt pyproject.toml
 	touch $@
 
 setup: $(BIN)/.installed translations
+
+# axe-core for the accessibility tests (tests/test_accessibility.py); the app never loads it.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+setup-test: setup node_modules/.package-lock.json
 
 translations: $(BIN)/.installed
 	$(BIN)/pybabel compile --statistics -d shop/translations
@@ -27,14 +34,14 @@ run: setup
 	$(BIN)/gunicorn --no-control-socket --bind $(HOST):$(PORT) --workers 2 --threads 4 \
 		--access-logfile - app:app
 
-test: setup lint
+test: setup-test lint
 	$(BIN)/python -m pytest -p no:cacheprovider
 	TEST_DB=postgresql $(BIN)/python -m pytest -p no:cacheprovider
 
-test-sqlite: setup
+test-sqlite: setup-test
 	$(BIN)/python -m pytest
 
-test-postgresql: setup
+test-postgresql: setup-test
 	TEST_DB=postgresql $(BIN)/python -m pytest
 
 lint: $(BIN)/.installed
@@ -53,8 +60,16 @@ bench: setup
 	$(BIN)/python bench/pages.py
 
 clean:
-	rm -rf $(VENV) instance/*.sqlite3
+	rm -rf $(VENV) node_modules instance/*.sqlite3
 
 .PHONY: bench-images
 bench-images: setup
 	$(BIN)/python bench/images.py
+
+.PHONY: bench-catalogue
+bench-catalogue: setup
+	$(BIN)/python bench/catalogue.py
+
+.PHONY: bench-search
+bench-search: setup
+	$(BIN)/python bench/search.py

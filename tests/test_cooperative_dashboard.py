@@ -129,6 +129,13 @@ def test_every_notice_kind_renders_with_its_parameters(demo_db):
             "note": None,
         },
         "revision_rejected": {"product": "Tương Bần", "product_id": 1, "note": "Giá sai"},
+        "report_changes_requested": {
+            "product": "Tương Bần",
+            "product_id": 1,
+            "reasons": ["description"],
+            "note": "Người mua báo mô tả sai",
+        },
+        "report_unpublished": {"product": "Tương Bần", "product_id": 1, "note": "Hàng giả"},
     }
     assert set(params) == set(NOTICE_KINDS)
     expected = {
@@ -145,6 +152,8 @@ def test_every_notice_kind_renders_with_its_parameters(demo_db):
         "revision_approved": ["Bản sửa", "“Tương Bần”", "đã được duyệt"],
         "revision_changes_requested": ["Bản sửa", "Cần xem lại: Giá.", "vẫn thấy bản cũ"],
         "revision_rejected": ["Bản sửa", "không được duyệt", "Giá sai"],
+        "report_changes_requested": ["“Tương Bần”", "tạm ẩn", "Cần xem lại: Mô tả."],
+        "report_unpublished": ["đã gỡ", "“Tương Bần”", "Hàng giả"],
     }
     with demo_db.test_request_context("/?lang=vi"):
         for kind, values in params.items():

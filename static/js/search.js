@@ -49,9 +49,12 @@
         var link = document.createElement("a");
         var label = document.createElement("span");
         var hint = document.createElement("span");
-        li.id = id + "-" + i;
-        li.setAttribute("role", "option");
-        li.setAttribute("aria-selected", "false");
+        // The link itself is the option (an option's children are presentational, so a link
+        // inside one would be hidden from screen readers); its list item is only layout.
+        li.setAttribute("role", "none");
+        link.id = id + "-" + i;
+        link.setAttribute("role", "option");
+        link.setAttribute("aria-selected", "false");
         link.href = item.url;
         link.tabIndex = -1;
         label.textContent = item.label;
@@ -97,7 +100,7 @@
     }
 
     function move(step) {
-      var items = list.children;
+      var items = list.querySelectorAll("[role=option]");
       if (!items.length) return;
       if (active >= 0) items[active].setAttribute("aria-selected", "false");
       active = (active + step + items.length) % items.length;
