@@ -3,6 +3,7 @@
 from sqlalchemy import select
 
 from shop.catalog.models import Category
+from shop.catalog.queries import PRICE_ON_REQUEST_UP, Cursor
 from shop.extensions import db
 from tests.factories import (
     create_booth,
@@ -37,6 +38,13 @@ def test_statement_count_is_constant_from_10_to_100_products(blank_db, count_que
         "home": "/",
         "catalogue": "/san-pham",
         "catalogue sorted by price": "/san-pham?sort=price_asc",
+        "catalogue with five facets": f"/san-pham?sector={_sector_slug(coops[0])}&season=1"
+        f"&cert=vietgap&cert=pgs_organic&price=duoi-50k&ocop=3&category={categories[0].slug}",
+        "catalogue page 2 by cursor": "/san-pham?sort=price_asc&cursor="
+        + Cursor("price_asc", 2, (product_price(products[2]), products[2].id)).encode(),
+        "catalogue old page number": "/san-pham?page=1&sort=ocop",
+        "catalogue search": "/san-pham?q=san+pham+thu",
+        "directory filtered": f"/htx?sector={_sector_slug(coops[0])}&legal_form=hop_tac_xa",
         "sector": f"/linh-vuc/{_sector_slug(coops[0])}",
         "category": f"/danh-muc/{categories[0].slug}",
         "product": f"/san-pham/{product.slug}",
@@ -68,6 +76,10 @@ def test_statement_count_is_constant_from_10_to_100_products(blank_db, count_que
     large = measure()
     assert large == small
     print("\nstatements per page:", small)
+
+
+def product_price(product):
+    return PRICE_ON_REQUEST_UP if product.price_vnd is None else product.price_vnd
 
 
 def _sector_slug(coop):

@@ -95,7 +95,15 @@ class Product(Bilingual, TimestampMixin, Base):
         CheckConstraint("price_vnd IS NULL OR price_vnd > 0", name="price_positive"),
         CheckConstraint("ocop_stars IN (0, 3, 4, 5)", name="ocop_stars_valid"),
         CheckConstraint("min_order_qty > 0", name="min_order_positive"),
-        Index("ix_product_status_published_at", "status", "published_at"),
+        # Keyset pages of the catalogue (migration 0008): newest first, and prices up or down
+        # with "Liên hệ" last; the same expressions as shop.catalog.queries.sort_key.
+        Index("ix_product_status_published_at_id", "status", "published_at", "id"),
+        Index(
+            "ix_product_status_price_up", "status", text("coalesce(price_vnd, 2147483647)"), "id"
+        ),
+        Index("ix_product_status_price_down", "status", text("coalesce(price_vnd, 0)"), "id"),
+        # The catalogue version (shop.catalog.queries.catalogue_version): max(updated_at).
+        Index("ix_product_updated_at", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -169,7 +177,11 @@ class Product(Bilingual, TimestampMixin, Base):
 
 class ProductCertification(Base):
     __tablename__ = "product_certification"
-    __table_args__ = (UniqueConstraint("product_id", "certification_code"),)
+    __table_args__ = (
+        UniqueConstraint("product_id", "certification_code"),
+        # The catalogue's certification facet and filter (migration 0008).
+        Index("ix_product_certification_code_product", "certification_code", "product_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"))

@@ -1,10 +1,30 @@
 """Reads of the public catalogue: every helper returns a select() for views to run or paginate."""
 
-from datetime import date
+import base64
+import hashlib
+import json
+import logging
+import math
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal
 
-from flask import abort, current_app, request
-from sqlalchemy import Select, case, func, select
+from flask import abort, current_app, has_app_context, request
+from sqlalchemy import (
+    Double,
+    Select,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    select,
+    tuple_,
+)
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from shop.catalog.models import (
@@ -22,6 +42,8 @@ from shop.cooperatives.models import Cooperative, Locality, Sector
 from shop.cooperatives.queries import is_public_cooperative
 from shop.extensions import db
 from shop.text.folding import SLUG_RE
+
+log = logging.getLogger(__name__)
 
 #: Catalogue sort orders, by the value of the `sort` query argument.
 SORTS = ("newest", "price_asc", "price_desc", "ocop")
@@ -65,15 +87,9 @@ def newest_first(stmt: Select) -> Select:
 
 
 def sorted_products(stmt: Select, sort: str, day: date) -> Select:
-    """Order products; those without a price ("Liên hệ") go last in price sorts."""
-    if sort == "price_asc":
-        return stmt.order_by(Product.price_vnd.is_(None), Product.price_vnd.asc(), Product.id)
-    if sort == "price_desc":
-        return stmt.order_by(Product.price_vnd.is_(None), Product.price_vnd.desc(), Product.id)
-    if sort == "ocop":
-        stars = case((ocop_valid(day), Product.ocop_stars), else_=0)
-        return newest_first(stmt.order_by(stars.desc()))
-    return newest_first(stmt)
+    """Order products by `sort`'s key (see sort_key): a unique total order on every backend."""
+    columns, descending = sort_key(sort, day)
+    return stmt.order_by(*(c.desc() if descending else c.asc() for c in columns))
 
 
 def featured_products(day: date, limit: int = 8) -> Select:
@@ -81,29 +97,628 @@ def featured_products(day: date, limit: int = 8) -> Select:
     return with_card_data(newest_first(public_products().where(ocop_valid(day)))).limit(limit)
 
 
-def catalogue(
-    day: date,
-    *,
-    sector: Sector | None = None,
-    category: Category | None = None,
-    locality: Locality | None = None,
-    ocop_min: int | None = None,
-    cooperative: Cooperative | None = None,
-    sort: str = "newest",
-) -> Select:
-    """Public products narrowed by the catalogue's filters, sorted, with card data loaded."""
-    stmt = public_products()
-    if sector is not None:
-        stmt = stmt.where(Product.sector_id == sector.id)
-    if category is not None:
-        stmt = stmt.where(Product.category_id == category.id)
-    if locality is not None:
-        stmt = stmt.where(Cooperative.locality_id == locality.id)
-    if cooperative is not None:
-        stmt = stmt.where(Product.cooperative_id == cooperative.id)
-    if ocop_min:
-        stmt = stmt.where(ocop_valid(day), Product.ocop_stars >= ocop_min)
+# --------------------------------------------------------------------------- the catalogue
+
+#: Stands in for a missing price ("Liên hệ") in the price sorts so those products come last
+#: both ways: above every real price going up (int4's largest), below every one going down (0;
+#: prices are positive). Literal SQL, not a parameter, so the expression indexes of 0008 match.
+PRICE_ON_REQUEST_UP = 2**31 - 1
+PRICE_ON_REQUEST_DOWN = 0
+
+#: The price facet's bands, by the value of the `price` query argument: [low, high) in whole
+#: VND, None for "Liên hệ". Chosen for the demo prices (3.000 ₫ to 185 triệu, median ≈ 80.000 ₫):
+#: each band holds roughly a fifth of the priced products.
+PRICE_BANDS: dict[str, tuple[int | None, int | None] | None] = {
+    "duoi-50k": (None, 50_000),
+    "50k-100k": (50_000, 100_000),
+    "100k-200k": (100_000, 200_000),
+    "200k-500k": (200_000, 500_000),
+    "tren-500k": (500_000, None),
+    "lien-he": None,
+}
+
+#: "x sao trở lên": the OCOP facet's levels.
+OCOP_LEVELS = (3, 4, 5)
+
+
+@dataclass
+class Filters:
+    """What the catalogue is narrowed to; every field but `cooperative` is a facet."""
+
+    sector: Sector | None = None
+    category: Category | None = None
+    locality: Locality | None = None
+    ocop_min: int | None = None
+    certifications: tuple[str, ...] = ()
+    price: str | None = None
+    in_season: bool = False
+    cooperative: Cooperative | None = None
+    #: A search query (shop.search.terms.ParsedQuery): narrows like a filter, ranks by relevance.
+    query: object | None = None
+
+    @property
+    def chosen(self) -> int:
+        """How many facet values are chosen (the n of "Bộ lọc (n)")."""
+        singles = (self.sector, self.category, self.locality, self.ocop_min, self.price)
+        return sum(v is not None for v in singles) + len(self.certifications) + self.in_season
+
+
+def valid_stars(day: date):
+    """SQL: the OCOP stars a product holds on `day`, 0 when it has none or they expired."""
+    return case((ocop_valid(day), Product.ocop_stars), else_=0)
+
+
+def price_band():
+    """SQL: the key of PRICE_BANDS a product's price falls in."""
+    whens = [(Product.price_vnd.is_(None), "lien-he")]
+    for key, band in PRICE_BANDS.items():
+        if band is not None and band[1] is not None:
+            whens.append((Product.price_vnd < band[1], key))
+    return case(*whens, else_="tren-500k")
+
+
+def in_season(day: date):
+    """SQL condition: `day`'s month is set in the product's season mask (bit m-1 = month m)."""
+    return Product.season_months.op("&")(1 << (day.month - 1)) != 0
+
+
+def price_in_band(key: str):
+    band = PRICE_BANDS[key]
+    if band is None:
+        return Product.price_vnd.is_(None)
+    low, high = band
+    conditions = []
+    if low is not None:
+        conditions.append(Product.price_vnd >= low)
+    if high is not None:
+        conditions.append(Product.price_vnd < high)
+    return and_(*conditions)
+
+
+def filter_conditions(filters: Filters, day: date, skip: str | None = None) -> list:
+    """SQL conditions of the chosen filters, but for facet `skip` (counts ignore their own)."""
+    f = filters
+    wanted = []
+    if f.cooperative is not None:
+        wanted.append(Product.cooperative_id == f.cooperative.id)
+    if f.query:
+        from shop.search.queries import hits  # search reads the catalogue, not the reverse
+
+        wanted.append(Product.id.in_(select(hits(f.query).c.id)))
+    if f.sector is not None and skip != "sector":
+        wanted.append(Product.sector_id == f.sector.id)
+    if f.category is not None and skip != "category":
+        wanted.append(Product.category_id == f.category.id)
+    if f.locality is not None and skip != "locality":
+        wanted.append(Cooperative.locality_id == f.locality.id)
+    if f.certifications and skip != "certification":
+        holders = select(ProductCertification.product_id).where(
+            ProductCertification.certification_code.in_(f.certifications)
+        )
+        wanted.append(Product.id.in_(holders))
+    if skip != "small":
+        # OCOP stars, price band and season are counted together in one grouped query.
+        if f.ocop_min is not None:
+            wanted.append(ocop_valid(day) & (Product.ocop_stars >= f.ocop_min))
+        if f.price is not None:
+            wanted.append(price_in_band(f.price))
+        if f.in_season:
+            wanted.append(in_season(day))
+    return wanted
+
+
+def filtered_products(filters: Filters, day: date) -> Select:
+    """Public products narrowed by every chosen filter (unsorted, no card data)."""
+    return public_products().where(*filter_conditions(filters, day))
+
+
+def catalogue(day: date, *, sort: str = "newest", **filters) -> Select:
+    """Public products narrowed by the catalogue's filters, sorted, with card data loaded.
+
+    `filters` are the fields of Filters (sector=…, category=…, cooperative=…).
+    """
+    stmt = filtered_products(Filters(**filters), day)
     return with_card_data(sorted_products(stmt, sort, day))
+
+
+@dataclass
+class Facets:
+    """Each facet's values with the number of products matching all the *other* filters."""
+
+    sectors: list = field(default_factory=list)  # [(Sector, n)] in menu order
+    categories: list = field(default_factory=list)  # [(Category, n)]
+    localities: list = field(default_factory=list)  # [(Locality, n)]
+    certifications: list = field(default_factory=list)  # [(CertificationKind, n)]
+    ocop: dict = field(default_factory=dict)  # {3: n at least 3 stars, 4: …, 5: …}
+    price: dict = field(default_factory=dict)  # {band key: n}
+    in_season: int = 0
+    #: Products matching every filter (summed from the combination table: no COUNT query).
+    total: int = 0
+
+
+#: How long a cached combination table is served at most, whatever the catalogue version says:
+#: the bound on staleness for writes that do not move the version (raw SQL, an import that only
+#: changes certifications, a worker whose clock lags). Writes through the services move it, and
+#: every request reads it, so those show on the next page load.
+FACET_CACHE_SECONDS = 60
+#: Combination tables kept per process (one per day × version; older versions are never read).
+FACET_CACHE_SIZE = 4
+#: Folded counts kept per table, by choice of filters: the common choices (none, one sector…)
+#: and a walk through deep pages are then read, not folded again (a fold of a province-sized
+#: table takes tens of milliseconds).
+FOLDS_KEPT = 256
+
+#: One row of a combination table: (sector id, category id, commune id, valid OCOP stars,
+#: price band, in season (0/1), certification codes (frozenset), number of products).
+Combination = tuple
+
+
+def catalogue_version() -> tuple:
+    """What moves whenever a product or a cooperative changes, read in one statement.
+
+    The newest updated_at of each table, read off an index each (0008). Products are archived,
+    never deleted, by the services; anything else is bounded by FACET_CACHE_SECONDS.
+    """
+    row = db.session.execute(
+        select(
+            select(func.max(Product.updated_at)).scalar_subquery(),
+            select(func.max(Cooperative.updated_at)).scalar_subquery(),
+        )
+    ).one()
+    return tuple(str(value) for value in row)
+
+
+def combinations(day: date, conditions=()) -> list[Combination]:
+    """Count public products once per combination of facet values.
+
+    Two statements: the certification kinds, then one grouped query over the products.
+    Every facet under any choice of filters is a sum over these rows (fold_facets): bounded by
+    the facets' values, not the products (≈ 31.000 rows for the 100.000 of bench/catalogue.py).
+    """
+    # Each product's certifications as one bit mask (a bit per kind): half the work of
+    # aggregating the codes as text, on both backends.
+    kinds = list(
+        db.session.scalars(select(CertificationKind.code).order_by(CertificationKind.code))
+    )
+    whens = [(ProductCertification.certification_code == c, 1 << i) for i, c in enumerate(kinds)]
+    bit = case(*whens, else_=0) if whens else literal(0)
+    masks = (
+        select(ProductCertification.product_id, func.sum(bit).label("mask"))
+        .group_by(ProductCertification.product_id)
+        .subquery()
+    )
+    keys = (
+        Product.sector_id,
+        Product.category_id,
+        Cooperative.locality_id,
+        valid_stars(day),
+        price_band(),
+        case((in_season(day), 1), else_=0),
+        masks.c.mask,
+    )
+    rows = db.session.execute(
+        public_products()
+        .outerjoin(masks, masks.c.product_id == Product.id)
+        .with_only_columns(*keys, func.count(Product.id))
+        .where(*conditions)
+        .group_by(*keys)
+    ).all()
+    held_by_mask: dict[int, frozenset] = {}
+    merged: dict[tuple, int] = {}
+    for *values, mask, n in rows:
+        mask = int(mask or 0)
+        held = held_by_mask.get(mask)
+        if held is None:
+            held = frozenset(code for i, code in enumerate(kinds) if mask >> i & 1)
+            held_by_mask[mask] = held
+        key = (*values[:5], int(values[5]), held)
+        merged[key] = merged.get(key, 0) + n
+    return [(*key, n) for key, n in merged.items()]
+
+
+class FacetCache:
+    """Combination tables by (day, catalogue version), in this process and in Redis if set.
+
+    Kept on app.extensions, and keyed in Redis by the database URL: counts of one database
+    are never served for another.
+    """
+
+    def __init__(self, app):
+        self.lock = threading.Lock()
+        self.tables: OrderedDict = OrderedDict()
+        database = app.config["SQLALCHEMY_DATABASE_URI"]
+        self.prefix = "chohtx:facets:" + hashlib.sha256(database.encode()).hexdigest()[:16]
+        self.redis = None
+        if app.config.get("REDIS_URL"):
+            import redis
+
+            self.redis = redis.Redis.from_url(
+                app.config["REDIS_URL"], socket_timeout=0.5, socket_connect_timeout=0.5
+            )
+
+    @classmethod
+    def of(cls, app) -> "FacetCache":
+        cache = app.extensions.get("catalogue_facets")
+        if cache is None:
+            cache = app.extensions.setdefault("catalogue_facets", cls(app))
+        return cache
+
+    def get(self, key: tuple, compute) -> list[Combination]:
+        """The combination table of `key`: kept here, else from Redis, else `compute()`d."""
+        return self._entry(key, compute)[0]
+
+    def counts(self, key: tuple, filters: Filters, compute) -> dict:
+        """fold_facets() of `filters` over the table of `key`; each choice folded once."""
+        table, folds = self._entry(key, compute)
+        state = filter_state(filters)
+        with self.lock:
+            counts = folds.get(state)
+        if counts is None:
+            counts = fold_facets(table, filters)
+            with self.lock:
+                folds[state] = counts
+                while len(folds) > FOLDS_KEPT:
+                    folds.popitem(last=False)
+        return counts
+
+    def _entry(self, key: tuple, compute) -> tuple[list[Combination], OrderedDict]:
+        now = time.monotonic()
+        with self.lock:
+            entry = self.tables.get(key)
+            if entry is not None and entry[0] > now:
+                self.tables.move_to_end(key)
+                return entry[1], entry[2]
+        table = self._shared_get(key)
+        if table is None:
+            table = compute()
+            self._shared_set(key, table)
+        folds: OrderedDict = OrderedDict()
+        with self.lock:
+            self.tables[key] = (now + FACET_CACHE_SECONDS, table, folds)
+            self.tables.move_to_end(key)
+            while len(self.tables) > FACET_CACHE_SIZE:
+                self.tables.popitem(last=False)
+        return table, folds
+
+    def clear(self) -> None:
+        with self.lock:
+            self.tables.clear()
+
+    def _redis_key(self, key: tuple) -> str:
+        return f"{self.prefix}:{hashlib.sha256(repr(key).encode()).hexdigest()[:24]}"
+
+    def _shared_get(self, key: tuple) -> list[Combination] | None:
+        if self.redis is None:
+            return None
+        try:
+            raw = self.redis.get(self._redis_key(key))
+        except Exception as error:  # an unreachable Redis slows the page, it does not break it
+            log.warning("facet cache: Redis read failed: %s", error)
+            return None
+        if raw is None:
+            return None
+        return [(*row[:6], frozenset(row[6]), row[7]) for row in json.loads(raw)]
+
+    def _shared_set(self, key: tuple, table: list[Combination]) -> None:
+        if self.redis is None:
+            return
+        raw = json.dumps([(*row[:6], sorted(row[6]), row[7]) for row in table])
+        try:
+            self.redis.set(self._redis_key(key), raw, ex=FACET_CACHE_SECONDS)
+        except Exception as error:
+            log.warning("facet cache: Redis write failed: %s", error)
+
+
+def filter_state(filters: Filters) -> tuple:
+    """The facet choices of `filters` as a hashable value (what a fold depends on)."""
+    f = filters
+    return (
+        f.sector.id if f.sector is not None else None,
+        f.category.id if f.category is not None else None,
+        f.locality.id if f.locality is not None else None,
+        f.ocop_min,
+        tuple(sorted(f.certifications)),
+        f.price,
+        f.in_season,
+    )
+
+
+def fold_facets(table: list[Combination], filters: Filters) -> dict:
+    """Each facet's counts under the *other* filters, summed over a combination table.
+
+    A row failing no filter counts in every facet; a row failing exactly one counts only in
+    that one's facet (the "other filters" rule); a row failing two counts nowhere.
+    """
+    f = filters
+    sector = f.sector.id if f.sector is not None else None
+    category = f.category.id if f.category is not None else None
+    locality = f.locality.id if f.locality is not None else None
+    chosen = frozenset(f.certifications)
+    ocop_min, price, season_only = f.ocop_min, f.price, f.in_season
+    counts = {name: {} for name in ("sector", "category", "locality", "cert", "stars", "price")}
+    by_sector, by_category, by_locality = counts["sector"], counts["category"], counts["locality"]
+    by_cert, by_stars, by_price = counts["cert"], counts["stars"], counts["price"]
+    seasonal_total = total = 0
+    for s, c, loc, stars, band, seasonal, held, n in table:
+        failed = None
+        misses = 0
+        if sector is not None and s != sector:
+            failed, misses = "sector", misses + 1
+        if category is not None and c != category:
+            failed, misses = "category", misses + 1
+        if locality is not None and loc != locality:
+            failed, misses = "locality", misses + 1
+        if chosen and not (held & chosen):
+            failed, misses = "cert", misses + 1
+        if ocop_min is not None and stars < ocop_min:
+            failed, misses = "stars", misses + 1
+        if price is not None and band != price:
+            failed, misses = "price", misses + 1
+        if season_only and not seasonal:
+            failed, misses = "season", misses + 1
+        if misses > 1:
+            continue
+        if failed is None or failed == "sector":
+            by_sector[s] = by_sector.get(s, 0) + n
+        if failed is None or failed == "category":
+            by_category[c] = by_category.get(c, 0) + n
+        if failed is None or failed == "locality":
+            by_locality[loc] = by_locality.get(loc, 0) + n
+        if failed is None or failed == "cert":
+            for code in held:
+                by_cert[code] = by_cert.get(code, 0) + n
+        if failed is None or failed == "stars":
+            by_stars[stars] = by_stars.get(stars, 0) + n
+        if failed is None or failed == "price":
+            by_price[band] = by_price.get(band, 0) + n
+        if (failed is None or failed == "season") and seasonal:
+            seasonal_total += n
+        if failed is None:
+            total += n
+    counts["season"] = seasonal_total
+    counts["total"] = total
+    return counts
+
+
+def facet_counts(filters: Filters, day: date) -> Facets:
+    """Count every facet's values under the other filters.
+
+    One grouped query gives the combination table (cached per day and catalogue version when
+    no search query or cooperative narrows it), folded in Python; then the four vocabularies.
+    """
+    f = filters
+    table = None
+    if f.query or f.cooperative is not None:
+        narrowing = filter_conditions(Filters(query=f.query, cooperative=f.cooperative), day)
+        table = combinations(day, narrowing)
+    elif not has_app_context():  # a script or test reading counts directly: nothing to keep
+        table = combinations(day)
+    else:
+        app = current_app._get_current_object()
+        key = (day.isoformat(), *catalogue_version())
+        counts = FacetCache.of(app).counts(key, f, lambda: combinations(day))
+    if table is not None:
+        counts = fold_facets(table, f)
+
+    def listed(stmt, by, key="id"):
+        return [(row, by.get(getattr(row, key), 0)) for row in db.session.scalars(stmt)]
+
+    facets = Facets(in_season=counts["season"], total=counts["total"])
+    facets.sectors = listed(select(Sector).order_by(Sector.sort_order, Sector.id), counts["sector"])
+    facets.categories = listed(categories_in_order(), counts["category"])
+    facets.localities = listed(
+        select(Locality).order_by(Locality.short_name, Locality.id), counts["locality"]
+    )
+    facets.certifications = listed(certification_kinds_in_order(), counts["cert"], "code")
+    by_stars = counts["stars"]
+    facets.ocop = {
+        level: sum(n for stars, n in by_stars.items() if stars >= level) for level in OCOP_LEVELS
+    }
+    facets.price = {key: counts["price"].get(key, 0) for key in PRICE_BANDS}
+    return facets
+
+
+# --------------------------------------------------------------------------- keyset pages
+
+
+def sort_key(sort: str, day: date, found=None) -> tuple[list, bool]:
+    """(columns, descending) of a sort: a unique total order, the id breaking ties.
+
+    Every column runs the same way so a page boundary is one row comparison, which both
+    backends answer from an index (0008) for the newest and price orders. "relevance" needs
+    `found`, the search's hits subquery joined to the products (shop.search.queries.hits).
+    """
+    if sort == "relevance" and found is not None:
+        # PostgreSQL's ts_rank is a float4, which reaches Python rounded through its text form;
+        # as a float8 it round-trips exactly, so a cursor finds its row again.
+        ranking = [found.c.exact, found.c.phrase, cast(found.c.rank, Double)]
+        return [*ranking, Product.published_at, Product.id], True
+    if sort == "price_asc":
+        up = func.coalesce(Product.price_vnd, literal_column(str(PRICE_ON_REQUEST_UP)))
+        return [up, Product.id], False
+    if sort == "price_desc":
+        down = func.coalesce(Product.price_vnd, literal_column(str(PRICE_ON_REQUEST_DOWN)))
+        return [down, Product.id], True
+    if sort == "ocop":
+        return [valid_stars(day), Product.published_at, Product.id], True
+    return [Product.published_at, Product.id], True
+
+
+def key_of(product: Product, sort: str, day: date) -> tuple:
+    """The values of sort_key's columns for one product (the same rule in Python)."""
+    if sort == "relevance":
+        return (*product.search_ranking, product.published_at, product.id)
+    if sort == "price_asc":
+        price = product.price_vnd
+        return (PRICE_ON_REQUEST_UP if price is None else price, product.id)
+    if sort == "price_desc":
+        return (product.price_vnd or PRICE_ON_REQUEST_DOWN, product.id)
+    if sort == "ocop":
+        stars = product.ocop_stars if product.ocop_valid_on(day) else 0
+        return (stars, product.published_at, product.id)
+    return (product.published_at, product.id)
+
+
+#: The type of each value of a sort's key, to read a cursor back.
+KEY_TYPES = {
+    "newest": (datetime, int),
+    "price_asc": (int, int),
+    "price_desc": (int, int),
+    "ocop": (int, datetime, int),
+    "relevance": (int, int, float, datetime, int),
+}
+MAX_PAGE = 1_000_000
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page starts: after (or, going back, before) the row with key `key`."""
+
+    sort: str
+    number: int
+    key: tuple
+    before: bool = False
+
+    def encode(self) -> str:
+        values = [v.isoformat() if isinstance(v, datetime) else v for v in self.key]
+        payload = [self.sort, self.number, "b" if self.before else "a", *values]
+        raw = json.dumps(payload, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    @classmethod
+    def decode(cls, text: str | None, sort: str) -> "Cursor":
+        """Read a cursor of `sort`; raise ValueError for anything else (garbage, tampering)."""
+        if not text or len(text) > 200:
+            raise ValueError("cursor length")
+        try:
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+            payload = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as error:
+            raise ValueError("cursor encoding") from error
+        types = KEY_TYPES.get(sort)
+        if not isinstance(payload, list) or types is None or len(payload) != 3 + len(types):
+            raise ValueError("cursor shape")
+        name, number, direction, *values = payload
+        if name != sort or direction not in ("a", "b"):
+            raise ValueError("cursor sort")
+        if type(number) is not int or not 1 < number <= MAX_PAGE:
+            raise ValueError("cursor page")
+        key = []
+        for kind, value in zip(types, values, strict=True):
+            if kind is int:
+                if type(value) is not int or not 0 <= value <= MAX_ROW_ID:
+                    raise ValueError("cursor value")
+                key.append(value)
+            elif kind is float:
+                if type(value) not in (int, float) or not math.isfinite(value):
+                    raise ValueError("cursor value")
+                key.append(float(value))
+            else:
+                if not isinstance(value, str) or len(value) > 40:
+                    raise ValueError("cursor value")
+                key.append(datetime.fromisoformat(value))
+        return cls(sort, number, tuple(key), direction == "b")
+
+
+@dataclass
+class KeysetPage:
+    """One page of a keyset listing, with the cursors of its neighbours."""
+
+    items: list
+    total: int
+    number: int
+    per_page: int
+    next_cursor: Cursor | None = None
+    #: None on page 2 (the previous page is the first, which has no cursor).
+    prev_cursor: Cursor | None = None
+
+    @property
+    def has_next(self) -> bool:
+        return self.next_cursor is not None
+
+    @property
+    def has_prev(self) -> bool:
+        return self.number > 1
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _page_rows(
+    stmt: Select,
+    sort: str,
+    day: date,
+    cursor: Cursor | None,
+    limit: int,
+    offset=0,
+    query=None,
+):
+    found = None
+    if sort == "relevance":
+        from shop.search.queries import hits
+
+        found = hits(query)
+        stmt = stmt.join(found, found.c.id == Product.id)
+    columns, descending = sort_key(sort, day, found)
+    backwards = cursor is not None and cursor.before
+    down = descending != backwards
+    if cursor is not None:
+        values = [literal(v, c.type) for c, v in zip(columns, cursor.key, strict=True)]
+        row, key = tuple_(*columns), tuple_(*values)
+        # The row comparison is the rule; the bound on the first column alone is what lets
+        # SQLite start its index range there (it does not for a row value on an expression).
+        first, start = columns[0], values[0]
+        stmt = (
+            stmt.where(first <= start, row < key) if down else stmt.where(first >= start, row > key)
+        )
+    stmt = stmt.order_by(*(c.desc() if down else c.asc() for c in columns))
+    stmt = with_card_data(stmt).limit(limit).offset(offset or None)
+    if found is None:
+        return list(db.session.scalars(stmt))
+    products = []
+    for product, *ranking in db.session.execute(stmt.add_columns(*columns[:3])):
+        product.search_ranking = tuple(ranking)  # for key_of: the cursor carries it
+        products.append(product)
+    return products
+
+
+def keyset_page(
+    stmt: Select,
+    sort: str,
+    day: date,
+    total: int,
+    cursor: Cursor | None = None,
+    number: int = 1,
+    per_page: int | None = None,
+    query=None,
+) -> KeysetPage:
+    """Run one page of `stmt` (filtered public products) after or before `cursor`.
+
+    Without a cursor, page `number` is read with OFFSET: old `?page=N` addresses keep working;
+    the links they show carry cursors.
+    """
+    per_page = per_page or current_app.config["PRODUCTS_PER_PAGE"]
+    if cursor is not None and cursor.before:
+        rows = _page_rows(stmt, sort, day, cursor, per_page + 1, query=query)
+        if len(rows) <= per_page:
+            # Nothing before these rows: this is the first page.
+            return keyset_page(stmt, sort, day, total, per_page=per_page, query=query)
+        items = rows[:per_page][::-1]
+        number, more = max(cursor.number, 2), True
+    elif cursor is not None:
+        rows = _page_rows(stmt, sort, day, cursor, per_page + 1, query=query)
+        items, more, number = rows[:per_page], len(rows) > per_page, max(cursor.number, 2)
+    else:
+        offset = (number - 1) * per_page
+        rows = _page_rows(stmt, sort, day, None, per_page + 1, offset, query)
+        items, more = rows[:per_page], len(rows) > per_page
+    page = KeysetPage(items, total, number, per_page)
+    if more and items:
+        page.next_cursor = Cursor(sort, number + 1, key_of(items[-1], sort, day))
+    if number > 2 and items:
+        page.prev_cursor = Cursor(sort, number - 1, key_of(items[0], sort, day), before=True)
+    return page
 
 
 def product_page(slug: str) -> Select:
@@ -231,11 +846,18 @@ def page_number() -> int:
     return int(raw)
 
 
-def paginate(stmt: Select, per_page: int | None = None):
-    """Run one page of `stmt`; a page past the last one is a 404 (page 1 may be empty)."""
+def paginate(stmt: Select, per_page: int | None = None, total: int | None = None):
+    """Run one page of `stmt`; a page past the last one is a 404 (page 1 may be empty).
+
+    With `total` known (e.g. from facet counts) no COUNT query is run.
+    """
     page = page_number()
     per_page = per_page or current_app.config["PRODUCTS_PER_PAGE"]
-    pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False, count=True)
+    pagination = db.paginate(
+        stmt, page=page, per_page=per_page, error_out=False, count=total is None
+    )
+    if total is not None:
+        pagination.total = total
     if page > 1 and page > (pagination.pages or 1):
         abort(404)
     return pagination

@@ -3,7 +3,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Enum, ForeignKey, String, Text
+from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.db import Base, TimestampMixin, utcnow
@@ -80,6 +80,8 @@ class CooperativeStatus(enum.StrEnum):
 
 class Cooperative(Bilingual, TimestampMixin, Base):
     __tablename__ = "cooperative"
+    #: The catalogue version (shop.catalog.queries.catalogue_version) reads max(updated_at).
+    __table_args__ = (Index("ix_cooperative_updated_at", "updated_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(160), unique=True)

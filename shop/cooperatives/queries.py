@@ -28,6 +28,24 @@ def public_cooperatives() -> Select:
     return select(Cooperative).where(is_public_cooperative())
 
 
+def directory_conditions(
+    *,
+    sector: Sector | None = None,
+    locality: Locality | None = None,
+    legal_form: LegalForm | None = None,
+    skip: str | None = None,
+) -> list:
+    """SQL conditions of the directory's filters, but for facet `skip`."""
+    wanted = []
+    if sector is not None and skip != "sector":
+        wanted.append(Cooperative.sector_id == sector.id)
+    if locality is not None and skip != "locality":
+        wanted.append(Cooperative.locality_id == locality.id)
+    if legal_form is not None and skip != "legal_form":
+        wanted.append(Cooperative.legal_form == legal_form)
+    return wanted
+
+
 def directory(
     *,
     sector: Sector | None = None,
@@ -40,13 +58,50 @@ def directory(
         joinedload(Cooperative.locality),
         joinedload(Cooperative.logo_image),
     )
-    if sector is not None:
-        stmt = stmt.where(Cooperative.sector_id == sector.id)
-    if locality is not None:
-        stmt = stmt.where(Cooperative.locality_id == locality.id)
-    if legal_form is not None:
-        stmt = stmt.where(Cooperative.legal_form == legal_form)
+    stmt = stmt.where(
+        *directory_conditions(sector=sector, locality=locality, legal_form=legal_form)
+    )
     return stmt.order_by(Cooperative.name, Cooperative.id)
+
+
+def directory_facets(
+    *,
+    sector: Sector | None = None,
+    locality: Locality | None = None,
+    legal_form: LegalForm | None = None,
+) -> dict:
+    """Each filter's values with the number of public cooperatives matching the other filters.
+
+    {'sectors': [(Sector, n)], 'localities': [(Locality, n)], 'legal_forms': {form: n},
+    'total': n}: three grouped queries; the total is read off the legal-form counts.
+    """
+    chosen = {"sector": sector, "locality": locality, "legal_form": legal_form}
+
+    def grouped(skip, key):
+        return (
+            select(key.label("key"), func.count(Cooperative.id).label("n"))
+            .where(is_public_cooperative(), *directory_conditions(**chosen, skip=skip))
+            .group_by(key)
+            .subquery()
+        )
+
+    counts = grouped("sector", Cooperative.sector_id)
+    sectors = db.session.execute(
+        select(Sector, func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.key == Sector.id)
+        .order_by(Sector.sort_order, Sector.id)
+    ).all()
+    counts = grouped("locality", Cooperative.locality_id)
+    localities = db.session.execute(
+        select(Locality, func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.key == Locality.id)
+        .order_by(Locality.short_name, Locality.id)
+    ).all()
+    forms = dict.fromkeys(LegalForm, 0)
+    for value, n in db.session.execute(select(grouped("legal_form", Cooperative.legal_form))):
+        forms[LegalForm(value)] = n
+    total = forms[legal_form] if legal_form is not None else sum(forms.values())
+    return {"sectors": sectors, "localities": localities, "legal_forms": forms, "total": total}
 
 
 def cooperative_page(slug: str) -> Select:

@@ -4,7 +4,6 @@ from flask import render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
-from sqlalchemy import select
 
 from shop import clock
 from shop.access import public_blueprint
@@ -24,6 +23,14 @@ LEGAL_FORM_LABELS = {
     LegalForm.UNION: _l("Liên hiệp HTX"),
     LegalForm.GROUP: _l("Tổ hợp tác"),
     LegalForm.CREDIT_FUND: _l("Quỹ tín dụng nhân dân"),
+}
+
+
+#: Names of the directory's filters in the notice about values it ignored.
+FILTER_LABELS = {
+    "sector": _l("Lĩnh vực"),
+    "locality": _l("Xã, phường"),
+    "legal_form": _l("Loại hình"),
 }
 
 
@@ -77,31 +84,53 @@ def commune_with_district(locality) -> str:
 @bp.get("/htx")
 def directory():
     args = request.args
-    sector = catalog_queries.by_slug(Sector, args.get("sector"))
-    locality = catalog_queries.by_slug(Locality, args.get("locality"))
-    legal_form = args.get("legal_form")
-    legal_form = LegalForm(legal_form) if legal_form in {f.value for f in LegalForm} else None
-    page = catalog_queries.paginate(
-        queries.directory(sector=sector, locality=locality, legal_form=legal_form)
-    )
+    bad = []
+
+    def lookup(model, name):
+        raw = args.get(name, "")
+        row = catalog_queries.by_slug(model, raw) if raw else None
+        if raw and row is None:
+            bad.append(name)
+        return row
+
+    sector = lookup(Sector, "sector")
+    locality = lookup(Locality, "locality")
+    legal_form = args.get("legal_form", "")
+    if legal_form and legal_form not in {f.value for f in LegalForm}:
+        bad.append("legal_form")
+    legal_form = LegalForm(legal_form) if legal_form and "legal_form" not in bad else None
+    chosen = {"sector": sector, "locality": locality, "legal_form": legal_form}
+    facets = queries.directory_facets(**chosen)
+    # About 700 cooperatives: numbered pages stay cheap; the total comes with the facets.
+    page = catalog_queries.paginate(queries.directory(**chosen), total=facets["total"])
     counts = dict(
         db.session.execute(
             catalog_queries.product_counts_by_cooperative(c.id for c in page.items)
         ).all()
     )
+    notices = []
+    if bad:
+        names = ", ".join(str(FILTER_LABELS[name]) for name in bad)
+        notices.append(_("Đã bỏ qua bộ lọc không hợp lệ: %(names)s.", names=names))
     return render_template(
         "cooperatives/directory.html",
         page=page,
         counts=counts,
+        notices=notices,
         selected={
             "sector": sector.slug if sector else "",
             "locality": locality.slug if locality else "",
             "legal_form": legal_form.value if legal_form else "",
         },
-        filtered=any((sector, locality, legal_form)),
-        sectors=db.session.scalars(select(Sector).order_by(Sector.sort_order, Sector.id)).all(),
-        localities=db.session.scalars(queries.localities_with_cooperatives()).all(),
-        legal_form_options=[(form.value, label) for form, label in LEGAL_FORM_LABELS.items()],
+        filtered=any(chosen.values()),
+        options={
+            "sector": [(s.slug, s.t("name"), n) for s, n in facets["sectors"]],
+            "locality": [(loc.slug, loc.t("name"), n) for loc, n in facets["localities"]],
+            "legal_form": [
+                (form.value, LEGAL_FORM_LABELS[form], n)
+                for form, n in facets["legal_forms"].items()
+            ],
+        },
     )
 
 
