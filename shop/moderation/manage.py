@@ -12,16 +12,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from shop.access import staff_blueprint
+from shop.catalog.decisions import email_owners
 from shop.catalog.queries import is_row_id
 from shop.catalog.services import REVIEW_REASONS
-from shop.cooperatives.models import Cooperative
-from shop.cooperatives.services import owner_users
 from shop.extensions import db
 from shop.moderation import queries, services
 from shop.moderation.forms import ChangesForm, DismissForm, UnpublishForm
 from shop.moderation.models import CaseStatus
-from shop.notify import messages
-from shop.notify.services import queue_email, site_url
 
 bp = staff_blueprint("moderation_manage", __name__, url_prefix="/quan-tri/bao-cao-san-pham")
 
@@ -79,24 +76,6 @@ def _conflict(id):
     ), 409
 
 
-def _email_owners(product, kind: str, reasons=(), note: str | None = None) -> None:
-    """Tell the cooperative's owners by email too (the dashboard notice is the service's)."""
-    cooperative = db.session.get(Cooperative, product.cooperative_id)
-    recipients = [user.email for user in owner_users(cooperative)]
-    if not recipients and cooperative.email:
-        recipients = [cooperative.email]
-    subject, body = messages.product_decision_email(
-        kind=kind,
-        product=product.name_vi,
-        cooperative=cooperative.name,
-        reasons=reasons,
-        note=note,
-        link=site_url("product_dashboard.product", id=product.id),
-    )
-    for address in recipients:
-        queue_email(address, subject, body, kind)
-
-
 def _decide(id, key, form, decide, kind, done_message):
     """Common path of a decision: check the form, run it, email if the product changed, commit."""
     case, _decider = _case_or_404(id)
@@ -117,7 +96,7 @@ def _decide(id, key, form, decide, kind, done_message):
         return redirect(url_for(".case", id=id))
     if affected and kind:
         reasons = getattr(form, "reasons", None)
-        _email_owners(
+        email_owners(
             product,
             kind,
             reasons=[c for c in (reasons.data or ()) if c in REVIEW_REASONS] if reasons else (),
