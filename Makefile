@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 PORT ?= 5000
 HOST ?= 127.0.0.1
+#: pytest-xdist workers; each has its own databases and live server. One file stays on one worker.
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/python -m pytest -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
 
 .PHONY: run test test-sqlite test-postgresql setup setup-test lint format translations bench clean
 
@@ -35,8 +38,8 @@ run: setup
 		--access-logfile - app:app
 
 test: setup-test lint
-	$(BIN)/python -m pytest -p no:cacheprovider
-	TEST_DB=postgresql $(BIN)/python -m pytest -p no:cacheprovider
+	$(PYTEST)
+	TEST_DB=postgresql $(PYTEST) -m "not backend_independent"
 
 test-sqlite: setup-test
 	$(BIN)/python -m pytest

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.browser
+#: The pages' HTML does not depend on the database: `make test` runs these in the SQLite pass only.
+pytestmark = [pytest.mark.browser, pytest.mark.backend_independent]
 
 ROOT = Path(__file__).resolve().parent.parent
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
