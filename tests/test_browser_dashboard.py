@@ -9,6 +9,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from shop.dataset.commands import DEMO_FILE
+from tests.browser import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -41,11 +42,7 @@ def test_staff_read_the_dashboard_and_download_a_table(browser, live_server, tmp
     page.goto(f"/san-pham/{product['slug']}")
     expect(page.get_by_role("heading", level=1)).to_have_text(product["name_vi"])
 
-    page.goto("/tai-khoan/dang-nhap")
-    page.get_by_label("Email").fill(staff)
-    page.get_by_label("Mật khẩu", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_url(lambda url: "/tai-khoan/dang-nhap" not in url)
+    log_in(page, staff, PASSWORD)
     page.goto("/quan-tri/")
     page.get_by_role("navigation", name="Khu quản trị").get_by_role("link", name="Số liệu").click()
     expect(page).to_have_url(re.compile(r"/quan-tri/so-lieu$"))

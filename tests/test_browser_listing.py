@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
+from tests.browser import log_in, log_out
 from tests.test_browser_photos import drag, order
 
 pytestmark = pytest.mark.browser
@@ -16,19 +17,6 @@ PASSWORD = "tương-nếp-mùa-đông-2026"
 COOPERATIVE = "htx-rau-an-toan-viet-doan-xanh-demo"
 NAME = "Tương nếp Hành Trình"
 SLUG = "tuong-nep-hanh-trinh"
-
-
-def log_in(page, email):
-    page.goto("/tai-khoan/dang-nhap")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Mật khẩu", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_url(lambda url: "/tai-khoan/dang-nhap" not in url)
-
-
-def log_out(page):
-    page.get_by_role("button", name="Đăng xuất").click()
-    expect(page.get_by_role("link", name="Đăng nhập")).to_be_visible()
 
 
 def sha_of(src: str) -> str:
@@ -67,7 +55,7 @@ def test_member_lists_a_product_staff_approve_and_a_price_edit_waits(
         image.save(path, "JPEG", quality=90)
 
     # The member creates the product as a draft.
-    log_in(page, member)
+    log_in(page, member, PASSWORD)
     page.goto("/quan-ly-htx/san-pham")
     page.get_by_role("link", name="Thêm sản phẩm").first.click()
     page.get_by_label("Tên sản phẩm").fill(NAME)
@@ -105,7 +93,7 @@ def test_member_lists_a_product_staff_approve_and_a_price_edit_waits(
     assert page.goto(f"/san-pham/{SLUG}").status == 404
     log_out(page)
 
-    log_in(page, staff)
+    log_in(page, staff, PASSWORD)
     page.goto("/quan-tri/san-pham")
     page.get_by_role("link", name=NAME).first.click()
     page.get_by_role("button", name="Duyệt và đăng bán").click()
@@ -120,7 +108,7 @@ def test_member_lists_a_product_staff_approve_and_a_price_edit_waits(
     assert "/media/" in (cover.get_attribute("srcset") or "")
 
     # The member changes the price: the public page keeps the approved one until review.
-    log_in(page, member)
+    log_in(page, member, PASSWORD)
     page.goto(product_url)
     page.get_by_role("link", name="Sửa thông tin").first.click()
     page.get_by_label("Giá bán (đồng)").fill("70.000")
@@ -130,7 +118,7 @@ def test_member_lists_a_product_staff_approve_and_a_price_edit_waits(
     expect(page.locator("main")).not_to_contain_text("70.000 ₫")
     log_out(page)
 
-    log_in(page, staff)
+    log_in(page, staff, PASSWORD)
     page.goto("/quan-tri/san-pham")
     page.get_by_role("link", name=NAME).first.click()
     page.get_by_role("button", name="Duyệt bản sửa").click()

@@ -7,9 +7,11 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from tests.test_browser_listing import PASSWORD, log_in, log_out
+from tests.browser import log_in, log_out
 
 pytestmark = pytest.mark.browser
+
+PASSWORD = "duyệt-sản-phẩm-mùa-xuân-2026"
 
 #: A verified demo cooperative that no other browser test signs in as.
 COOPERATIVE = "htx-toi-tia-bai-an-thinh-demo"
@@ -51,13 +53,13 @@ def test_approve_one_send_one_back_fixed_and_approved_both_in_the_log(browser, l
     page = context.new_page()
     clean, sloppy = f"Tỏi ngâm mật ong {tag}", f"Tương tỏi ớt {tag}"
 
-    log_in(page, member)
+    log_in(page, member, PASSWORD)
     clean_url = new_product(page, clean, "85.000")
     sloppy_url = new_product(page, sloppy, "9")
     log_out(page)
 
     # Staff: one click in the queue approves the clean one; the other needs a closer look.
-    log_in(page, staff)
+    log_in(page, staff, PASSWORD)
     page.goto("/quan-tri/")
     page.get_by_role("navigation", name="Khu quản trị").get_by_role(
         "link", name=re.compile("^Hàng chờ")
@@ -75,7 +77,7 @@ def test_approve_one_send_one_back_fixed_and_approved_both_in_the_log(browser, l
     log_out(page)
 
     # The cooperative sees why, fixes the price and sends it again.
-    log_in(page, member)
+    log_in(page, member, PASSWORD)
     page.goto(sloppy_url)
     main = page.locator("main")
     expect(main).to_contain_text("Giá 9 đồng chắc là gõ thiếu số 0.")
@@ -89,7 +91,7 @@ def test_approve_one_send_one_back_fixed_and_approved_both_in_the_log(browser, l
     log_out(page)
 
     # Staff approve the fixed one from its page; both decisions are in the log.
-    log_in(page, staff)
+    log_in(page, staff, PASSWORD)
     page.goto("/quan-tri/hang-cho")
     page.get_by_role("link", name=sloppy, exact=True).click()
     expect(page.locator("main")).to_contain_text("90.000 ₫")

@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 from sqlalchemy import create_engine, text
 
 from shop.media.images import MAX_BYTES
+from tests.browser import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -39,11 +40,7 @@ def member_phone(browser, live_server):
         has_touch=True,
     )
     page = context.new_page()
-    page.goto("/tai-khoan/dang-nhap")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Mật khẩu", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_url(lambda url: "/tai-khoan/dang-nhap" not in url)
+    log_in(page, email, PASSWORD)
     yield page
     context.close()
 

@@ -7,6 +7,8 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser import log_in
+
 pytestmark = pytest.mark.browser
 
 PASSWORD = "hàng-chờ-cuối-tuần-2026"
@@ -65,11 +67,7 @@ def test_staff_approve_two_products_from_the_queue(browser, live_server, tmp_pat
         viewport={"width": 390, "height": 844}, base_url=live_server.url, locale="vi-VN"
     )
     page = context.new_page()
-    page.goto("/tai-khoan/dang-nhap")
-    page.get_by_label("Email").fill(staff)
-    page.get_by_label("Mật khẩu", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_url(lambda url: "/tai-khoan/dang-nhap" not in url)
+    log_in(page, staff, PASSWORD)
 
     # The console's front page shows how much waits, beside 'Hàng chờ'.
     page.goto("/quan-tri/")

@@ -6,6 +6,8 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser import log_in, log_out
+
 pytestmark = pytest.mark.browser
 
 PASSWORD = "mật-ong-hoa-vải-tân-lãng"
@@ -13,19 +15,6 @@ PASSWORD = "mật-ong-hoa-vải-tân-lãng"
 COOPERATIVE = "htx-nuoi-ong-mat-vang-tan-lang-demo"
 SLUG = "mat-ong-hoa-vai"
 NAME = "Mật ong hoa vải"
-
-
-def log_in(page, email):
-    page.goto("/tai-khoan/dang-nhap")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Mật khẩu", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_url(lambda url: "/tai-khoan/dang-nhap" not in url)
-
-
-def log_out(page):
-    page.get_by_role("button", name="Đăng xuất").click()
-    expect(page.get_by_role("link", name="Đăng nhập")).to_be_visible()
 
 
 def test_buyer_reports_counterfeit_staff_request_changes_member_reads_reasons(phone, live_server):
@@ -63,7 +52,7 @@ def test_buyer_reports_counterfeit_staff_request_changes_member_reads_reasons(ph
     expect(page.locator("main")).to_contain_text("Tiếp theo sẽ thế nào?")
 
     # Staff open the case and ask for changes, with reasons.
-    log_in(page, staff)
+    log_in(page, staff, PASSWORD)
     page.goto("/quan-tri/bao-cao-san-pham")
     page.get_by_role("link", name=name).first.click()
     expect(page.locator("main")).to_contain_text("Tem chống giả in mờ")
@@ -79,7 +68,7 @@ def test_buyer_reports_counterfeit_staff_request_changes_member_reads_reasons(ph
     assert page.goto(f"/san-pham/{SLUG}").status == 404
 
     # The cooperative's member reads the reasons on the dashboard.
-    log_in(page, member)
+    log_in(page, member, PASSWORD)
     page.goto("/quan-ly-htx/")
     notices = page.locator("main")
     expect(notices).to_contain_text(f"Liên minh HTX đã xem lại sản phẩm “{name}” và cần bạn sửa")
