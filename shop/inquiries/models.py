@@ -4,11 +4,11 @@ import enum
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import DateTime, ForeignKey, Index, Numeric, String, Text
+from sqlalchemy import DateTime, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.cooperatives.models import Cooperative, str_enum
-from shop.db import Base, TimestampMixin
+from shop.db import Base, TimestampMixin, utcnow
 
 
 class BuyerType(enum.StrEnum):
@@ -84,3 +84,18 @@ class InquiryItem(Base):
     product_name: Mapped[str] = mapped_column(String(255))
     unit_code: Mapped[str | None] = mapped_column(String(24))
     quantity: Mapped[Decimal] = mapped_column(Numeric(12, 3))
+
+
+class InquiryListItem(Base):
+    """A product on a signed-in buyer's inquiry list (anonymous lists live in the session)."""
+
+    __tablename__ = "inquiry_list_item"
+    __table_args__ = (UniqueConstraint("user_id", "product_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"))
+    quantity: Mapped[Decimal] = mapped_column(Numeric(12, 3))
+    #: The booth the product was added from, if any (the inquiry remembers it).
+    booth_id: Mapped[int | None] = mapped_column(ForeignKey("booth.id", ondelete="SET NULL"))
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

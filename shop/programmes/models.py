@@ -1,9 +1,9 @@
 """Product-introduction programmes (fairs) and their booths."""
 
 import enum
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.catalog.models import Product
@@ -54,6 +54,9 @@ class Programme(Bilingual, TimestampMixin, Base):
     #: Floor plan grid size; booths sit on cells of this grid.
     plan_columns: Mapped[int] = mapped_column(default=6)
     plan_rows: Mapped[int] = mapped_column(default=2)
+    #: Zone names of the floor plan in plan order (e.g. ["Nông sản", "Làng nghề"]); booths and
+    #: applications name one of them.
+    zones: Mapped[list | None] = mapped_column(JSON)
 
     booths: Mapped[list["Booth"]] = relationship(
         lazy="raise",
@@ -92,6 +95,9 @@ class Booth(TimestampMixin, Base):
     featured: Mapped[list["BoothProduct"]] = relationship(
         lazy="raise", cascade="all, delete-orphan", order_by="BoothProduct.position"
     )
+    slots: Mapped[list["BoothSlot"]] = relationship(
+        lazy="raise", cascade="all, delete-orphan", order_by="BoothSlot.starts_at"
+    )
 
 
 class BoothProduct(Base):
@@ -106,3 +112,73 @@ class BoothProduct(Base):
     position: Mapped[int] = mapped_column(default=0)
 
     product: Mapped[Product] = relationship(lazy="raise")
+
+
+class BoothSlot(Base):
+    """A time slot at a booth, e.g. a livestream or a tasting; "live" between start and end."""
+
+    __tablename__ = "booth_slot"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booth_id: Mapped[int] = mapped_column(ForeignKey("booth.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    title_vi: Mapped[str] = mapped_column(String(200), default="")
+    title_en: Mapped[str | None] = mapped_column(String(200))
+
+
+class ApplicationStatus(enum.StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    WAITLISTED = "waitlisted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+
+#: Applications that still hold the cooperative's place: one of these per programme at most.
+ACTIVE_APPLICATION_STATUSES = (
+    ApplicationStatus.PENDING,
+    ApplicationStatus.ACCEPTED,
+    ApplicationStatus.WAITLISTED,
+)
+
+
+class BoothApplication(TimestampMixin, Base):
+    """A cooperative asks for a booth in an open programme; staff accept, waitlist or decline."""
+
+    __tablename__ = "booth_application"
+    __table_args__ = (
+        Index(
+            "uq_booth_application_active",
+            "programme_id",
+            "cooperative_id",
+            unique=True,
+            sqlite_where=text("status IN ('pending', 'accepted', 'waitlisted')"),
+            postgresql_where=text("status IN ('pending', 'accepted', 'waitlisted')"),
+        ),
+        Index("ix_booth_application_programme_status", "programme_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programme.id", ondelete="CASCADE"))
+    cooperative_id: Mapped[int] = mapped_column(
+        ForeignKey("cooperative.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[ApplicationStatus] = mapped_column(
+        str_enum(ApplicationStatus), default=ApplicationStatus.PENDING
+    )
+    preferred_zone: Mapped[str | None] = mapped_column(String(60))
+    #: Ids of the cooperative's products it wants to show, in its order.
+    product_ids: Mapped[list] = mapped_column(JSON, default=list)
+    note: Mapped[str] = mapped_column(Text, default="")
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Why staff waitlisted or declined; shown to the cooperative.
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    #: The booth staff assigned on acceptance.
+    booth_id: Mapped[int | None] = mapped_column(ForeignKey("booth.id", ondelete="SET NULL"))
+
+    programme: Mapped[Programme] = relationship(lazy="raise")
+    cooperative: Mapped[Cooperative] = relationship(lazy="raise")
+    booth: Mapped[Booth | None] = relationship(lazy="raise")
