@@ -1,4 +1,4 @@
-"""programme applications, booth slots, zones, inquiry lists
+"""programme applications, booth slots, zones, inquiry lists and threads
 
 Revision ID: 0009
 Revises: 0008
@@ -9,7 +9,9 @@ Create Date: 2026-11-27 04:45:12
   programme, so two submissions at once cannot both land;
 - booth_slot: a booth's time slots (livestreams, tastings);
 - programme.zones: the zone names of the floor plan;
-- inquiry_list_item: a signed-in buyer's saved inquiry list.
+- inquiry_list_item: a signed-in buyer's saved inquiry list;
+- inquiry_message: the thread of an inquiry after its first message (replies, internal notes);
+  inquiry.buyer_lang: the language emails to the buyer are written in.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -23,6 +25,24 @@ depends_on = None
 
 
 def upgrade():
+    op.create_table('inquiry_message',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('inquiry_id', sa.Integer(), nullable=False),
+    sa.Column('author', sa.Enum('buyer', 'cooperative', 'staff', name='messageauthor', native_enum=False, length=24), nullable=False),
+    sa.Column('author_user_id', sa.Integer(), nullable=True),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('internal', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['author_user_id'], ['user.id'], name=op.f('fk_inquiry_message_author_user_id_user'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['inquiry_id'], ['inquiry.id'], name=op.f('fk_inquiry_message_inquiry_id_inquiry'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_inquiry_message'))
+    )
+    with op.batch_alter_table('inquiry_message', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_inquiry_message_inquiry_id'), ['inquiry_id'], unique=False)
+
+    with op.batch_alter_table('inquiry', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('buyer_lang', sa.String(length=5), nullable=False, server_default='vi'))
+
     op.create_table('booth_application',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('programme_id', sa.Integer(), nullable=False),
@@ -85,6 +105,13 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('inquiry', schema=None) as batch_op:
+        batch_op.drop_column('buyer_lang')
+
+    with op.batch_alter_table('inquiry_message', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_inquiry_message_inquiry_id'))
+
+    op.drop_table('inquiry_message')
     with op.batch_alter_table('programme', schema=None) as batch_op:
         batch_op.drop_column('zones')
 

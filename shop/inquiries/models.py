@@ -63,10 +63,15 @@ class Inquiry(TimestampMixin, Base):
     #: The booth the buyer came from, when the list was filled at a programme's booth.
     booth_id: Mapped[int | None] = mapped_column(ForeignKey("booth.id", ondelete="SET NULL"))
     replied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: The language the buyer wrote in ("vi" or "en"): emails to the buyer use it.
+    buyer_lang: Mapped[str] = mapped_column(String(5), default="vi", server_default="vi")
 
     cooperative: Mapped[Cooperative] = relationship(lazy="raise")
     items: Mapped[list["InquiryItem"]] = relationship(
         lazy="raise", cascade="all, delete-orphan", order_by="InquiryItem.id"
+    )
+    messages: Mapped[list["InquiryMessage"]] = relationship(
+        lazy="raise", cascade="all, delete-orphan", order_by="InquiryMessage.id"
     )
 
 
@@ -99,3 +104,28 @@ class InquiryListItem(Base):
     #: The booth the product was added from, if any (the inquiry remembers it).
     booth_id: Mapped[int | None] = mapped_column(ForeignKey("booth.id", ondelete="SET NULL"))
     added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class MessageAuthor(enum.StrEnum):
+    BUYER = "buyer"
+    COOPERATIVE = "cooperative"
+    STAFF = "staff"
+
+
+class InquiryMessage(Base):
+    """One message of an inquiry's thread after the first (the inquiry's own `message`).
+
+    `internal` notes are the cooperative's (or staff's) own: never shown or sent to the buyer.
+    """
+
+    __tablename__ = "inquiry_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inquiry_id: Mapped[int] = mapped_column(
+        ForeignKey("inquiry.id", ondelete="CASCADE"), index=True
+    )
+    author: Mapped[MessageAuthor] = mapped_column(str_enum(MessageAuthor))
+    author_user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(Text)
+    internal: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
