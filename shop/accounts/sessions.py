@@ -16,8 +16,9 @@ from shop.db import utcnow
 from shop.extensions import db
 
 SESSION_KEY = "auth"
-#: What a browser keeps across signing in and out (the visitor's choice of language).
-KEPT_KEYS = ("lang",)
+#: What a browser keeps across signing in and out: the visitor's choice of language, and the
+#: inquiry list made before signing in (shop.inquiries.lists merges it into the saved one).
+KEPT_KEYS = ("lang", "inquiry_list")
 
 
 def _clear_session() -> None:
