@@ -70,6 +70,9 @@ class Config:
     PASSWORD_RESETS_PER_ACCOUNT = "3 per hour"
     PASSWORD_RESETS_PER_IP = "10 per hour"
     PRODUCT_REPORTS_PER_IP = "5 per hour"
+    #: Clicks on call/Zalo links counted per address: per link, and in all (shop.reports.contacts).
+    CONTACT_CLICKS_PER_LINK = "3 per hour"
+    CONTACT_CLICKS_PER_IP = "30 per hour"
     #: Prefix of the throttles' keys, so several sites (or test runs) can share one Redis.
     THROTTLE_KEY_PREFIX = os.environ.get("THROTTLE_KEY_PREFIX", "cho-htx")
     #: One photo per request (at most 15 MB, shop.media.images) plus the form around it.

@@ -89,6 +89,10 @@ def register_blueprints(app: Flask) -> None:
     from shop.cooperatives.manage import bp as cooperatives_manage_bp
     from shop.cooperatives.register import invitations, registration
     from shop.cooperatives.views import bp as cooperatives_bp
+    from shop.inquiries.inbox import bp as inquiry_inbox_bp
+    from shop.inquiries.sending import bp as inquiry_send_bp
+    from shop.inquiries.support import bp as inquiry_support_bp
+    from shop.inquiries.views import bp as inquiry_list_bp
     from shop.media.views import bp as media_bp
     from shop.moderation.manage import bp as moderation_manage_bp
     from shop.moderation.queue import bp as moderation_queue_bp
@@ -96,8 +100,17 @@ def register_blueprints(app: Flask) -> None:
     from shop.notify.manage import bp as outbox_bp
     from shop.pages.console import bp as console_bp
     from shop.pages.views import bp as pages_bp
+    from shop.programmes.applications_manage import bp as applications_manage_bp
+    from shop.programmes.dashboard import bp as programme_dashboard_bp
+    from shop.programmes.manage import bp as programmes_manage_bp
+    from shop.programmes.printing import bp as programme_print_bp
+    from shop.programmes.printing import manage as programme_print_manage_bp
+    from shop.programmes.printing import member as booth_kit_bp
+    from shop.programmes.qr import bp as programme_qr_bp
     from shop.programmes.views import bp as programmes_bp
+    from shop.reports.contacts import bp as contact_count_bp
     from shop.reports.manage import bp as reports_manage_bp
+    from shop.reports.programmes import bp as programme_figures_bp
     from shop.search.views import bp as search_bp
     from shop.seo.views import bp as seo_bp
 
@@ -106,11 +119,16 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(catalog_bp)
     app.register_blueprint(cooperatives_bp)
     app.register_blueprint(programmes_bp)
+    app.register_blueprint(programme_qr_bp)
+    app.register_blueprint(programme_print_bp)
+    app.register_blueprint(inquiry_list_bp)
+    app.register_blueprint(inquiry_send_bp)
     app.register_blueprint(search_bp)
     app.register_blueprint(media_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(api_docs_bp)
     app.register_blueprint(seo_bp)
+    app.register_blueprint(contact_count_bp)
     app.register_blueprint(invitations)
     app.register_blueprint(auth)
     # Signed-in users, cooperative members, alliance staff
@@ -118,6 +136,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(product_dashboard_bp)
     app.register_blueprint(product_photos_bp)
+    app.register_blueprint(programme_dashboard_bp)
+    app.register_blueprint(inquiry_inbox_bp)
     app.register_blueprint(console_bp)
     app.register_blueprint(outbox_bp)
     app.register_blueprint(registration)
@@ -128,6 +148,12 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(moderation_queue_bp)
     app.register_blueprint(moderation_manage_bp)
     app.register_blueprint(reports_manage_bp)
+    app.register_blueprint(applications_manage_bp)
+    app.register_blueprint(inquiry_support_bp)
+    app.register_blueprint(programmes_manage_bp)
+    app.register_blueprint(programme_print_manage_bp)
+    app.register_blueprint(booth_kit_bp)
+    app.register_blueprint(programme_figures_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -136,6 +136,16 @@ def test_every_notice_kind_renders_with_its_parameters(demo_db):
             "note": "Người mua báo mô tả sai",
         },
         "report_unpublished": {"product": "Tương Bần", "product_id": 1, "note": "Hàng giả"},
+        "application_accepted": {
+            "programme": "Tuần hàng Xuân",
+            "application_id": 1,
+            "booth_number": 10,
+            "dropped": ["Tương Bần"],
+        },
+        "application_waitlisted": {"programme": "Tuần hàng Xuân", "reason": "Khu đã kín"},
+        "application_declined": {"programme": "Tuần hàng Xuân", "reason": "Chưa hợp chủ đề"},
+        "inquiry_received": {"inquiry_id": 7, "buyer": "Chị Hoa", "count": 3},
+        "inquiry_buyer_replied": {"inquiry_id": 7, "buyer": "Chị Hoa"},
     }
     assert set(params) == set(NOTICE_KINDS)
     expected = {
@@ -154,6 +164,11 @@ def test_every_notice_kind_renders_with_its_parameters(demo_db):
         "revision_rejected": ["Bản sửa", "không được duyệt", "Giá sai"],
         "report_changes_requested": ["“Tương Bần”", "tạm ẩn", "Cần xem lại: Mô tả."],
         "report_unpublished": ["đã gỡ", "“Tương Bần”", "Hàng giả"],
+        "application_accepted": ["“Tuần hàng Xuân”", "gian hàng số 10", "Tương Bần"],
+        "application_waitlisted": ["“Tuần hàng Xuân”", "danh sách chờ", "Khu đã kín"],
+        "application_declined": ["“Tuần hàng Xuân”", "không được nhận", "Chưa hợp chủ đề"],
+        "inquiry_received": ["Yêu cầu báo giá mới #7", "Chị Hoa", "3 sản phẩm"],
+        "inquiry_buyer_replied": ["Chị Hoa đã trả lời", "#7"],
     }
     with demo_db.test_request_context("/?lang=vi"):
         for kind, values in params.items():

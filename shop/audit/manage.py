@@ -32,6 +32,10 @@ TARGET_TYPE_LABELS = {
     "user": _l("Tài khoản"),
     "stored_image": _l("Ảnh"),
     "moderation_case": _l("Hồ sơ báo cáo sản phẩm"),
+    "programme": _l("Chương trình"),
+    "booth": _l("Gian hàng"),
+    "booth_application": _l("Đơn đăng ký gian hàng"),
+    "inquiry": _l("Yêu cầu báo giá"),
 }
 
 CSV_HEADER = (
@@ -78,6 +82,12 @@ def target_url(target_type: str, target_id: int | None) -> str | None:
         return url_for("product_manage.detail", id=target_id)
     if target_type == "moderation_case":
         return url_for("moderation_manage.case", id=target_id)
+    if target_type == "programme":
+        return url_for("programmes_manage.programme", id=target_id)
+    if target_type == "booth_application":
+        return url_for("applications_manage.application", id=target_id)
+    if target_type == "inquiry":
+        return url_for("inquiry_support.inquiry", id=target_id)
     return None
 
 

@@ -198,6 +198,9 @@ def _programme(p: Programme, coop_slug, product_slug) -> dict:
         "description_vi": p.description_vi,
         "description_en": p.description_en,
         "stats": p.stats,
+        "zones": p.zones,
+        "plan_columns": p.plan_columns,
+        "plan_rows": p.plan_rows,
         "booths": [
             {
                 "number": b.number,

@@ -498,6 +498,14 @@ def validate(data: Any, session: Session) -> _Plan:
         end = v.iso_date(rec, "end_date", path) or start
         if start and end and end < start:
             v.error(f"{path}.end_date", "is before start_date")
+        zones = v.text_list(rec, "zones", path)
+        if len(zones) > 12 or any(len(z) > 60 for z in zones) or len(set(zones)) != len(zones):
+            v.error(f"{path}.zones", "must be at most 12 different names of at most 60 characters")
+        grid = {
+            key: value
+            for key in ("plan_columns", "plan_rows")
+            if (value := v.integer(rec, key, path, minimum=1, maximum=30)) is not None
+        }
         booths = []
         numbers: dict[int, str] = {}
         coops_here: dict[str, str] = {}
@@ -537,6 +545,8 @@ def validate(data: Any, session: Session) -> _Plan:
                     v.error(fpath, f"product {pslug!r} is not published")
             if len(set(featured)) != len(featured):
                 v.error(f"{bpath}.featured_products", "lists a product twice")
+            if zones and booth.get("zone") is not None and booth.get("zone") not in zones:
+                v.error(f"{bpath}.zone", f"{booth.get('zone')!r} is not one of the event's zones")
             booths.append(
                 {
                     "number": number,
@@ -566,6 +576,8 @@ def validate(data: Any, session: Session) -> _Plan:
             ),
             "is_demo_reconstruction": v.boolean(rec, "is_demo_reconstruction", path),
             "stats": rec.get("stats") if isinstance(rec.get("stats"), dict) else None,
+            "zones": zones or None,
+            **grid,
             "booths": booths,
         }
         if slug:

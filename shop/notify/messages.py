@@ -7,7 +7,7 @@ so they are rendered in Vietnamese and English (`bilingual`).
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -76,6 +76,27 @@ AUDIT_ACTION_LABELS = {
     "moderation.case_dismissed": _l("Đóng báo cáo: không có vi phạm"),
     "moderation.changes_requested": _l("Yêu cầu sửa sản phẩm bị báo cáo"),
     "moderation.unpublished": _l("Gỡ sản phẩm bị báo cáo"),
+    "programme.created": _l("Tạo chương trình"),
+    "programme.updated": _l("Sửa chương trình"),
+    "programme.status_changed": _l("Đổi trạng thái chương trình"),
+    "programme.booth_deleted": _l("Xóa gian hàng"),
+    "booth.created": _l("Thêm gian hàng"),
+    "booth.updated": _l("Sửa gian hàng"),
+    "booth.assigned": _l("Xếp hợp tác xã vào gian hàng"),
+    "booth.unassigned": _l("Bỏ xếp hợp tác xã khỏi gian hàng"),
+    "booth.featured_set": _l("Chọn sản phẩm trưng bày"),
+    "booth.livestream_set": _l("Sửa đường dẫn phát trực tiếp"),
+    "booth.slot_added": _l("Thêm khung giờ"),
+    "booth.slot_removed": _l("Xóa khung giờ"),
+    "application.submitted": _l("Gửi đơn đăng ký gian hàng"),
+    "application.withdrawn": _l("Rút đơn đăng ký gian hàng"),
+    "application.accepted": _l("Nhận đơn đăng ký gian hàng"),
+    "application.waitlisted": _l("Đưa đơn đăng ký gian hàng vào danh sách chờ"),
+    "application.declined": _l("Không nhận đơn đăng ký gian hàng"),
+    "inquiry.sent": _l("Người mua gửi yêu cầu báo giá"),
+    "inquiry.replied": _l("Hợp tác xã trả lời yêu cầu báo giá"),
+    "inquiry.note_added": _l("Ghi chú nội bộ vào yêu cầu báo giá"),
+    "inquiry.status_changed": _l("Đổi trạng thái yêu cầu báo giá"),
 }
 
 
@@ -192,6 +213,41 @@ _NOTICES = {
         ),
         p,
     ),
+    "application_accepted": lambda p: _application_notice(
+        _(
+            "Liên minh HTX đã nhận hợp tác xã vào “%(programme)s”: gian hàng số %(number)s.",
+            programme=_programme_title(p),
+            number=p.get("booth_number", ""),
+        ),
+        p,
+    ),
+    "application_waitlisted": lambda p: _application_notice(
+        _(
+            "Đơn đăng ký gian hàng ở “%(programme)s” đang ở danh sách chờ: Liên minh HTX sẽ "
+            "báo khi có gian hàng trống.",
+            programme=_programme_title(p),
+        ),
+        p,
+    ),
+    "application_declined": lambda p: _application_notice(
+        _(
+            "Đơn đăng ký gian hàng ở “%(programme)s” không được nhận.",
+            programme=_programme_title(p),
+        ),
+        p,
+    ),
+    # Inquiries (shop.inquiries.services): the buyer's name only, never their contacts.
+    "inquiry_received": lambda p: _(
+        "Yêu cầu báo giá mới #%(id)s từ %(buyer)s: %(count)s sản phẩm.",
+        id=p.get("inquiry_id", ""),
+        buyer=p.get("buyer", ""),
+        count=p.get("count", ""),
+    ),
+    "inquiry_buyer_replied": lambda p: _(
+        "%(buyer)s đã trả lời trong yêu cầu báo giá #%(id)s.",
+        id=p.get("inquiry_id", ""),
+        buyer=p.get("buyer", ""),
+    ),
 }
 
 
@@ -211,6 +267,28 @@ def _with_reasons(text: str, params: dict) -> str:
         parts.append(_("Cần xem lại: %(reasons)s.", reasons=", ".join(labels)))
     if params.get("note"):
         parts.append(_("Ghi chú của Liên minh HTX: %(note)s", note=params["note"]))
+    return " ".join(parts)
+
+
+def _programme_title(params: dict) -> str:
+    """A programme's title as stored in a notice, in English when the reader reads English."""
+    if str(get_locale()) == "en" and params.get("programme_en"):
+        return params["programme_en"]
+    return params.get("programme", "")
+
+
+def _application_notice(text: str, params: dict) -> str:
+    """A booth application notice followed by products left out and the alliance's reason."""
+    parts = [text]
+    if params.get("dropped"):
+        parts.append(
+            _(
+                "Không trưng bày vì không còn đang bán: %(names)s.",
+                names=", ".join(params["dropped"]),
+            )
+        )
+    if params.get("reason"):
+        parts.append(_("Lý do: %(reason)s", reason=params["reason"]))
     return " ".join(parts)
 
 
@@ -473,5 +551,67 @@ def ocop_reminder_email(*, product: str, cooperative: str, expires_on, link: str
                 link,
             ]
         )
+
+    return bilingual_subject(subject), bilingual(body)
+
+
+def application_decision_email(
+    *, kind: str, programme: str, cooperative: str, booth_number, dropped, reason, link: str
+) -> tuple:
+    """(subject, body) of the email telling owners the decision on a booth application."""
+
+    def subject():
+        if kind == "application_accepted":
+            return _(
+                "%(cooperative)s có gian hàng số %(number)s ở “%(programme)s”",
+                cooperative=cooperative,
+                number=booth_number,
+                programme=programme,
+            )
+        if kind == "application_waitlisted":
+            return _("Đơn đăng ký gian hàng ở “%(programme)s”: danh sách chờ", programme=programme)
+        return _("Đơn đăng ký gian hàng ở “%(programme)s” không được nhận", programme=programme)
+
+    def body():
+        if kind == "application_accepted":
+            parts = [
+                _(
+                    "Liên minh Hợp tác xã tỉnh Bắc Ninh đã nhận %(cooperative)s vào chương trình "
+                    "“%(programme)s”, tại gian hàng số %(number)s.",
+                    cooperative=cooperative,
+                    programme=programme,
+                    number=booth_number,
+                )
+            ]
+            if dropped:
+                parts.append(
+                    _(
+                        "Các sản phẩm sau không còn đang bán nên không được trưng bày: %(names)s.",
+                        names=", ".join(dropped),
+                    )
+                )
+        elif kind == "application_waitlisted":
+            parts = [
+                _(
+                    "Đơn đăng ký gian hàng của %(cooperative)s ở chương trình “%(programme)s” "
+                    "đang ở danh sách chờ. Liên minh Hợp tác xã tỉnh Bắc Ninh sẽ báo khi có "
+                    "gian hàng trống.",
+                    cooperative=cooperative,
+                    programme=programme,
+                )
+            ]
+        else:
+            parts = [
+                _(
+                    "Liên minh Hợp tác xã tỉnh Bắc Ninh không nhận đơn đăng ký gian hàng của "
+                    "%(cooperative)s ở chương trình “%(programme)s”.",
+                    cooperative=cooperative,
+                    programme=programme,
+                )
+            ]
+        if reason:
+            parts += [_("Lý do:"), reason]
+        parts += [_("Xem đơn đăng ký trên trang quản lý HTX:"), link]
+        return "\n\n".join(parts)
 
     return bilingual_subject(subject), bilingual(body)

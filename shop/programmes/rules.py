@@ -6,7 +6,8 @@ database (a cooperative already at a booth, a booth number taken) live in the se
 to the unique constraints that settle races.
 """
 
-from datetime import date
+from datetime import UTC, date, timedelta, timezone
+from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
 
@@ -112,3 +113,81 @@ def check_open_for_applications(programme: Programme, today: date) -> None:
             _l("Đã hết hạn đăng ký gian hàng (%(day)s).", day=deadline.strftime("%d/%m/%Y")),
             status=409,
         )
+
+
+# --------------------------------------------------------------------------- the console's rules
+
+#: A zone's name fits the booth's column; a slot may sit this far outside the programme's days
+#: (set-up the day before, a last livestream the day after).
+MAX_ZONE_LENGTH = 60
+SLOT_MARGIN_DAYS = 1
+MAX_URL_LENGTH = 500
+
+
+def check_plan_size(columns: int, rows: int) -> None:
+    if not (1 <= columns <= MAX_PLAN_SIZE and 1 <= rows <= MAX_PLAN_SIZE):
+        raise ProgrammeError(
+            _l("Sơ đồ có từ 1 đến %(max)d cột và từ 1 đến %(max)d hàng.", max=MAX_PLAN_SIZE)
+        )
+
+
+def check_zones(zones: list[str]) -> None:
+    """At most 12 named zones, each named once."""
+    if len(zones) > MAX_ZONES:
+        raise ProgrammeError(_l("Sơ đồ có tối đa %(max)d khu.", max=MAX_ZONES))
+    if any(not zone or len(zone) > MAX_ZONE_LENGTH for zone in zones):
+        raise ProgrammeError(_l("Tên mỗi khu dài từ 1 đến %(max)d ký tự.", max=MAX_ZONE_LENGTH))
+    if len({zone.casefold() for zone in zones}) != len(zones):
+        raise ProgrammeError(_l("Mỗi khu chỉ được ghi một lần."))
+
+
+def check_livestream_url(url: str | None) -> None:
+    """Empty, or a web address (http or https) that a phone can open."""
+    if not url:
+        return
+    parts = urlsplit(url)
+    if (
+        len(url) > MAX_URL_LENGTH
+        or parts.scheme.lower() not in ("http", "https")
+        or not parts.hostname
+        or "." not in parts.hostname
+        or any(ch.isspace() for ch in url)
+    ):
+        raise ProgrammeError(
+            _l(
+                "Đường dẫn phát trực tiếp phải bắt đầu bằng http:// hoặc https://, ví dụ "
+                "https://www.facebook.com/htxhoasen/live"
+            )
+        )
+
+
+def check_slot(programme: Programme, starts_at, ends_at, others=()) -> None:
+    """Start before end, within the programme's days ± 1 (in Vietnam), no overlap at the booth.
+
+    `starts_at` and `ends_at` are aware datetimes; `others` are the booth's other slots.
+    """
+    vietnam = timezone(timedelta(hours=7))
+    if ends_at <= starts_at:
+        raise ProgrammeError(_l("Giờ kết thúc phải sau giờ bắt đầu."))
+    first = programme.start_date - timedelta(days=SLOT_MARGIN_DAYS)
+    last = programme.end_date + timedelta(days=SLOT_MARGIN_DAYS)
+    if starts_at.astimezone(vietnam).date() < first or ends_at.astimezone(vietnam).date() > last:
+        raise ProgrammeError(
+            _l(
+                "Khung giờ phải nằm trong thời gian chương trình (từ %(first)s đến %(last)s).",
+                first=first.strftime("%d/%m/%Y"),
+                last=last.strftime("%d/%m/%Y"),
+            )
+        )
+    for other in others:
+        start, end = other.starts_at, other.ends_at
+        start = start if start.tzinfo else start.replace(tzinfo=UTC)
+        end = end if end.tzinfo else end.replace(tzinfo=UTC)
+        if start < ends_at and starts_at < end:
+            raise ProgrammeError(
+                _l(
+                    "Khung giờ này trùng với khung %(start)s – %(end)s của gian hàng.",
+                    start=start.astimezone(vietnam).strftime("%d/%m/%Y %H:%M"),
+                    end=end.astimezone(vietnam).strftime("%H:%M"),
+                )
+            )

@@ -25,6 +25,7 @@ KINDS = (
     "product_contact",
     "cooperative_contact",
     "booth_contact",
+    "product_qr_scan",  # a product's code printed at a booth (shop/programmes/qr.py)
 )
 #: How long a counter waits for a busy database before it gives up (milliseconds).
 DEFAULT_LOCK_WAIT_MS = 500
