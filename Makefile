@@ -38,7 +38,7 @@ run: setup
 		--access-logfile - app:app
 
 test: setup-test lint
-	$(PYTEST)
+	$(PYTEST) -m "not stack"
 	TEST_DB=postgresql $(PYTEST) -m "not backend_independent"
 
 test-sqlite: setup-test
