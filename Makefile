@@ -37,6 +37,12 @@ run: setup
 	$(BIN)/gunicorn --no-control-socket --bind $(HOST):$(PORT) --workers 2 --threads 4 \
 		--access-logfile - app:app
 
+# The production stack on one machine (deploy/serve-prod.sh): migrate, gunicorn, nginx.
+# Needs SECRET_KEY and DATABASE_URL; REDIS_URL and MEDIA_S3_* as the deployment has them.
+.PHONY: serve-prod
+serve-prod: setup
+	deploy/serve-prod.sh
+
 test: setup-test lint
 	$(PYTEST) -m "not stack"
 	TEST_DB=postgresql $(PYTEST) -m "not backend_independent"
@@ -76,3 +82,9 @@ bench-catalogue: setup
 .PHONY: bench-search
 bench-search: setup
 	$(BIN)/python bench/search.py
+
+# Issue 9: 50 buyers for 5 minutes against gunicorn + PostgreSQL (its own cluster) + Redis on
+# 100,000 products (bench/load/); prints p50/p95/p99 and requests/s, fails on any error.
+.PHONY: load
+load: setup
+	$(BIN)/python bench/load/run.py --markdown

@@ -25,6 +25,10 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
     SQLALCHEMY_DATABASE_URI = _database_url()
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    #: PostgreSQL only (shop.db.engine_options): seconds before a connection attempt gives up,
+    #: and milliseconds before a statement is cancelled (0 = never).
+    DATABASE_CONNECT_TIMEOUT = int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "2"))
+    DATABASE_STATEMENT_TIMEOUT_MS = int(os.environ.get("DATABASE_STATEMENT_TIMEOUT_MS", "0"))
     REDIS_URL = os.environ.get("REDIS_URL") or None
     MEDIA_ROOT = os.environ.get("MEDIA_ROOT", str(INSTANCE_DIR / "media"))
     MEDIA_S3_ENDPOINT = os.environ.get("MEDIA_S3_ENDPOINT") or None
@@ -73,11 +77,21 @@ class Config:
     #: Clicks on call/Zalo links counted per address: per link, and in all (shop.reports.contacts).
     CONTACT_CLICKS_PER_LINK = "3 per hour"
     CONTACT_CLICKS_PER_IP = "30 per hour"
+    #: Redis down: the API limits (flask-limiter) count in memory until it is back, like the
+    #: throttles (shop.accounts.throttle.FallbackStorage); a dead Redis answers within 0.5 s.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
     #: Prefix of the throttles' keys, so several sites (or test runs) can share one Redis.
     THROTTLE_KEY_PREFIX = os.environ.get("THROTTLE_KEY_PREFIX", "cho-htx")
     #: One photo per request (at most 15 MB, shop.media.images) plus the form around it.
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     SEND_FILE_MAX_AGE_DEFAULT = 3600
+    #: "json": one JSON object per log line on stderr, with request ids (shop.observability);
+    #: "text": the development console as Flask makes it.
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    #: Statements at least this slow (milliseconds) are logged at WARNING by shop.sql.slow.
+    SLOW_QUERY_MS = int(os.environ.get("SLOW_QUERY_MS", "200"))
 
 
 class DevelopmentConfig(Config):
@@ -96,7 +110,21 @@ class TestConfig(Config):
 
 
 class ProductionConfig(Config):
+    #: `__Host-`: the browser keeps the cookie only if Secure, Path=/ and without Domain, so
+    #: no sibling subdomain or plain-HTTP page can set or shadow it.
+    SESSION_COOKIE_NAME = "__Host-session"
     SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_PATH = "/"
+    SESSION_COOKIE_DOMAIN = None
+    #: Flask-Login's remember cookie (sign-in never asks for it today), held to the same rule.
+    REMEMBER_COOKIE_NAME = "__Host-remember_token"
+    REMEMBER_COOKIE_SECURE = True
+    REMEMBER_COOKIE_PATH = "/"
+    REMEMBER_COOKIE_DOMAIN = None
+    #: Strict-Transport-Security max-age in seconds (one year); see shop/security.py.
+    HSTS_MAX_AGE = 31536000
+    #: One JSON object per log line, with the request id (shop/observability.py).
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
 
     @classmethod
     def check(cls) -> None:

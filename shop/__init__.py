@@ -5,6 +5,7 @@ from pathlib import Path
 from flask import Flask
 
 from config import config_from_env
+from shop.db import engine_options
 
 
 def create_app(config_class=None) -> Flask:
@@ -19,10 +20,13 @@ def create_app(config_class=None) -> Flask:
         instance_relative_config=False,
     )
     app.config.from_object(config_class)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
     ensure_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
     trust_proxies(app)
 
     register_extensions(app)
+    register_security(app)
+    register_observability(app)
     register_i18n(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -70,6 +74,18 @@ def register_extensions(app: Flask) -> None:
     listen()  # the search index follows every product change in the same transaction
 
 
+def register_security(app: Flask) -> None:
+    from shop.security import init_app
+
+    init_app(app)
+
+
+def register_observability(app: Flask) -> None:
+    from shop.observability import init_app
+
+    init_app(app)  # JSON logs with request ids, the access line, the slow-query log
+
+
 def register_i18n(app: Flask) -> None:
     from shop.text.web import init_i18n
 
@@ -89,6 +105,7 @@ def register_blueprints(app: Flask) -> None:
     from shop.cooperatives.manage import bp as cooperatives_manage_bp
     from shop.cooperatives.register import invitations, registration
     from shop.cooperatives.views import bp as cooperatives_bp
+    from shop.health import bp as health_bp
     from shop.inquiries.inbox import bp as inquiry_inbox_bp
     from shop.inquiries.sending import bp as inquiry_send_bp
     from shop.inquiries.support import bp as inquiry_support_bp
@@ -131,6 +148,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(contact_count_bp)
     app.register_blueprint(invitations)
     app.register_blueprint(auth)
+    app.register_blueprint(health_bp)
     # Signed-in users, cooperative members, alliance staff
     app.register_blueprint(account)
     app.register_blueprint(dashboard_bp)
@@ -164,11 +182,13 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from shop.accounts.commands import users_cli
+    from shop.backup.commands import backup_cli
     from shop.catalog.commands import catalog_cli
     from shop.dataset.commands import data_cli
     from shop.media.commands import media_cli
     from shop.search.commands import search_cli
 
+    app.cli.add_command(backup_cli)
     app.cli.add_command(catalog_cli)
     app.cli.add_command(data_cli)
     app.cli.add_command(media_cli)

@@ -60,3 +60,25 @@ def _request_may_write() -> bool:
     from flask import has_request_context, request
 
     return has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+
+
+def engine_options(config) -> dict:
+    """SQLAlchemy engine options for the configured database.
+
+    Every backend pings a pooled connection before use (pool_pre_ping), so a database that
+    restarted while the app kept running costs one failed ping, not an error page: the pool
+    drops the dead connections and opens new ones. On PostgreSQL a connection attempt gives up
+    after DATABASE_CONNECT_TIMEOUT seconds, so a database that is down answers with the
+    maintenance page (503, shop.pages.errors) at once instead of holding the worker; a statement
+    is cancelled after DATABASE_STATEMENT_TIMEOUT_MS when set (serve-prod.sh sets it for the
+    web workers, not for migrations).
+    """
+    url = config["SQLALCHEMY_DATABASE_URI"]
+    options = {"pool_pre_ping": True, **config.get("SQLALCHEMY_ENGINE_OPTIONS", {})}
+    if url.startswith("postgresql"):
+        connect_args = {"connect_timeout": int(config.get("DATABASE_CONNECT_TIMEOUT", 2))}
+        statement_timeout = int(config.get("DATABASE_STATEMENT_TIMEOUT_MS") or 0)
+        if statement_timeout > 0:
+            connect_args["options"] = f"-c statement_timeout={statement_timeout}"
+        options["connect_args"] = {**connect_args, **options.get("connect_args", {})}
+    return options

@@ -67,6 +67,9 @@ def contexts(browser, live_server):
                 viewport={"width": width, "height": height},
                 base_url=live_server.url,
                 locale="vi-VN" if lang == "vi" else "en-GB",
+                # axe-core is injected as an inline <script>, which the pages' CSP refuses
+                # (tests/test_security_headers.py checks the policy itself).
+                bypass_csp=True,
             )
         return made[key]
 

@@ -258,13 +258,13 @@ def test_the_same_form_sent_twice_sends_once(client, goods):
     fill(client, goods)
     key = form_key(client)
     assert post(client, once=key).status_code == 302
-    first = client.get(SENT).get_data(as_text=True)
+    first = page_text(client.get(SENT))
     before = counts()
     # The second tap arrives after the first: the same confirmation, nothing new.
     again = post(client, once=key)
     assert again.status_code == 302 and again.headers["Location"].endswith(SENT)
     assert counts() == before
-    assert client.get(SENT).get_data(as_text=True) == first
+    assert page_text(client.get(SENT)) == first
     # Even with products added meanwhile (another tab), that form does not send again.
     fill(client, goods)
     assert post(client, once=key).status_code == 302

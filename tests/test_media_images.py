@@ -18,7 +18,7 @@ from shop.audit.models import AuditEntry
 from shop.extensions import db
 from shop.media.images import MAX_BYTES, ImageRejected, normalise
 from shop.media.models import StoredImage
-from shop.media.services import storage_key, store_image
+from shop.media.services import StorageFailed, storage_key, store_image
 
 
 @pytest.fixture(autouse=True)
@@ -169,8 +169,10 @@ def test_a_storage_failure_midway_leaves_no_file_and_no_row(blank_db, media_stor
     sha256 = normalise(data).sha256
     # A folder where the 800 px file must go: the rename onto it really fails.
     (media_storage.root / storage_key(sha256, "800.webp")).mkdir(parents=True)
-    with pytest.raises(OSError):
+    with pytest.raises(StorageFailed) as caught:
         store_image(data)
+    # Told to the member as "try again later" (503); the OSError is kept as the cause.
+    assert (caught.value.status, type(caught.value.__cause__)) == (503, IsADirectoryError)
     assert_nothing_stored(media_storage)
 
 

@@ -41,10 +41,15 @@ class RedisServer:
     def find_or_start(cls, workdir: Path) -> "RedisServer":
         if _redis_ping(6379):
             return cls(6379)
+        return cls.start_new(workdir)
+
+    @classmethod
+    def start_new(cls, workdir: Path, port: int | None = None) -> "RedisServer":
+        """A throwaway redis-server of our own (on `port`, or a free one): ours to stop."""
         binary = shutil.which("redis-server")
         if binary is None:
             raise RuntimeError("no Redis on 127.0.0.1:6379 and no redis-server to start one")
-        port = free_port()
+        port = port or free_port()
         pidfile = workdir / "redis.pid"
         subprocess.run(
             [

@@ -1,7 +1,8 @@
 """Throttles against password guessing and form spam, shared by every worker process.
 
 Counters live in the `limits` storage at RATELIMIT_STORAGE_URI: Redis when REDIS_URL is set, so
-all gunicorn workers count together; memory:// otherwise (one process only). An attempt takes a
+all gunicorn workers count together; memory:// otherwise (one process only). While Redis is
+down each worker counts in its own memory (FallbackStorage says why). An attempt takes a
 slot *before* the password is checked, atomically, so parallel requests cannot slip past the
 limit; a failure keeps its slot until the window ends, a success gives it back. Windows are
 fixed: they start with the first counted attempt and last the configured period.
@@ -44,13 +45,72 @@ class TooManyAttempts(TooManyRequests):
             )
 
 
+class FallbackStorage:
+    """The shared storage (Redis), or this process's memory while the shared one is down.
+
+    When Redis fails, the throttles fail *open to per-process limits*, not open and not closed:
+    each call that cannot reach Redis is counted in this worker's memory instead (a warning is
+    logged), and Redis is tried again after RETRY_SECONDS. So a Redis outage neither locks
+    every visitor out of signing in, resetting a password, reporting a product or sending an
+    inquiry (fail-closed would turn a cache outage into an outage of the whole site), nor lifts
+    the limits (fail-open would leave password guessing unbounded): a guesser gets at most the
+    limit once per worker process (5 failures per 15 minutes × workers), which argon2 and the
+    per-account limit still make useless. Counts taken in memory are not copied to Redis when it
+    returns; Redis's own counts from before the outage are still there and apply again.
+    """
+
+    #: Seconds between attempts to reach a failed Redis (meanwhile memory answers at once).
+    RETRY_SECONDS = 2.0
+
+    def __init__(self, uri: str, key_prefix: str):
+        self.shared = storage_from_string(
+            uri, key_prefix=key_prefix, socket_timeout=0.5, socket_connect_timeout=0.5
+        )
+        self.local = storage_from_string("memory://")
+        self.down_until = 0.0
+
+    def _call(self, name: str, *args):
+        if time.monotonic() >= self.down_until:
+            try:
+                result = getattr(self.shared, name)(*args)
+            except Exception as error:  # redis.ConnectionError, TimeoutError, ...
+                self.down_until = time.monotonic() + self.RETRY_SECONDS
+                log.warning("throttle storage unreachable, counting in this process: %s", error)
+            else:
+                if self.down_until:
+                    log.warning("throttle storage reachable again")
+                    self.down_until = 0.0
+                return result
+        return getattr(self.local, name)(*args)
+
+    def incr(self, key, expiry, amount=1):
+        return self._call("incr", key, expiry, amount)
+
+    def get(self, key):
+        return self._call("get", key)
+
+    def get_expiry(self, key):
+        return self._call("get_expiry", key)
+
+    def clear(self, key):
+        self.local.clear(key)
+        return self._call("clear", key)
+
+    def reset(self):
+        self.local.reset()
+        return self._call("reset")
+
+
 def _storage():
     extensions = current_app.extensions
     if "throttle_storage" not in extensions:
-        extensions["throttle_storage"] = storage_from_string(
-            current_app.config["RATELIMIT_STORAGE_URI"],
-            key_prefix=current_app.config["THROTTLE_KEY_PREFIX"],
-        )
+        uri = current_app.config["RATELIMIT_STORAGE_URI"]
+        prefix = current_app.config["THROTTLE_KEY_PREFIX"]
+        if uri.startswith("memory://"):
+            storage = storage_from_string(uri, key_prefix=prefix)
+        else:
+            storage = FallbackStorage(uri, prefix)
+        extensions["throttle_storage"] = storage
     return extensions["throttle_storage"]
 
 

@@ -8,10 +8,14 @@ Layout in storage, for an image whose master hashes to ``<sha>``::
 URLs: ``/media/<sha>/<name>`` with the same names (shop.media.views).
 """
 
+import errno
+import logging
 import re
+import sys
 from contextlib import suppress
 
 from flask import url_for
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -19,6 +23,7 @@ from shop.audit.services import record
 from shop.extensions import db
 from shop.media.images import (
     DERIVATIVE_WIDTHS,
+    ImageRejected,
     Rendition,
     derivative_size,
     make_derivatives,
@@ -28,6 +33,8 @@ from shop.media.images import (
 from shop.media.models import StoredImage
 from shop.media.storage import Storage, get_storage
 
+log = logging.getLogger(__name__)
+
 SHA256_RE = re.compile(r"[0-9a-f]{64}")
 MASTER_NAMES = {"image/jpeg": "master.jpg", "image/webp": "master.webp"}
 DERIVATIVE_NAMES = tuple(f"{width}.webp" for width in DERIVATIVE_WIDTHS)
@@ -36,6 +43,45 @@ CONTENT_TYPES = {
     **{name: mime for mime, name in MASTER_NAMES.items()},
     **dict.fromkeys(DERIVATIVE_NAMES, "image/webp"),
 }
+
+
+class StorageFailed(ImageRejected):
+    """The storage could not keep an upload's files (disk full, S3 refusing): not the file's fault.
+
+    An ImageRejected, so every upload view already answers it with its message and status
+    (507 when the storage is full, 503 otherwise) and writes nothing.
+    """
+
+
+FULL_MESSAGE = _l("Máy chủ hết chỗ lưu ảnh, vui lòng thử lại sau.")
+UNAVAILABLE_MESSAGE = _l("Máy chủ chưa lưu được ảnh lúc này, vui lòng thử lại sau.")
+#: OSError numbers that mean "no room": a full disk, a quota, a file too big for the filesystem.
+FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+#: S3 error codes (and HTTP statuses) that mean the same on object storage.
+S3_FULL_CODES = {"InsufficientStorage", "EntityTooLarge", "QuotaExceeded", "507"}
+
+
+def storage_failure(error: BaseException) -> StorageFailed | None:
+    """The refusal to show for an error raised by the storage, None if it is not a storage error.
+
+    Local storage raises OSError; S3 raises botocore's errors (looked up only if botocore was
+    imported, which S3Storage does: the default setup never imports it).
+    """
+    if isinstance(error, OSError):
+        if error.errno in FULL_ERRNOS:
+            return StorageFailed("storage_full", FULL_MESSAGE, 507)
+        return StorageFailed("storage_unavailable", UNAVAILABLE_MESSAGE, 503)
+    botocore = sys.modules.get("botocore.exceptions")
+    if botocore is not None and isinstance(error, botocore.ClientError):
+        answer = error.response or {}
+        code = str(answer.get("Error", {}).get("Code", ""))
+        status = str(answer.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
+        if code in S3_FULL_CODES or status == "507":
+            return StorageFailed("storage_full", FULL_MESSAGE, 507)
+        return StorageFailed("storage_unavailable", UNAVAILABLE_MESSAGE, 503)
+    if botocore is not None and isinstance(error, botocore.BotoCoreError):
+        return StorageFailed("storage_unavailable", UNAVAILABLE_MESSAGE, 503)
+    return None
 
 
 def storage_key(sha256: str, name: str) -> str:
@@ -62,6 +108,8 @@ def store_image(file_or_bytes, acting_user=None) -> StoredImage:
 
     Raises ImageRejected (with a Vietnamese message and an HTTP status) for a file we refuse;
     nothing is written then. An upload whose master already exists returns the existing row.
+    A storage that fails while the files are written (disk full, S3 down) raises StorageFailed,
+    an ImageRejected with status 507 or 503, after removing the files this call wrote.
 
     Crash safety: the files are written *before* the row is flushed, and the row is committed
     by the caller afterwards. So a committed row always has its files, whatever stops the
@@ -86,12 +134,19 @@ def store_image(file_or_bytes, acting_user=None) -> StoredImage:
     storage = get_storage()
     created: list[str] = []
     try:
-        for rendition in renditions:
-            key = storage_key(sha256, rendition.name)
-            existed = storage.exists(key)
-            storage.put(key, rendition.data, rendition.content_type)
-            if not existed:
-                created.append(key)
+        try:
+            for rendition in renditions:
+                key = storage_key(sha256, rendition.name)
+                existed = storage.exists(key)
+                storage.put(key, rendition.data, rendition.content_type)
+                if not existed:
+                    created.append(key)
+        except Exception as error:
+            refusal = storage_failure(error)
+            if refusal is None:
+                raise
+            log.error("media storage failed while storing %s: %r", sha256, error, exc_info=error)
+            raise refusal from error
         image = StoredImage(
             sha256=sha256,
             mime_type=master.content_type,

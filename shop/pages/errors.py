@@ -1,7 +1,11 @@
 """Friendly error pages in the visitor's language."""
 
+import logging
+
 from flask import Flask, jsonify, make_response, render_template, request
+from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 
 from shop.extensions import db
 
@@ -40,8 +44,49 @@ def register(app: Flask) -> None:
             response.headers["Retry-After"] = str(retry_after)
         return response
 
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(DisconnectionError)
+    def database_unavailable(error):
+        return unavailable(error)
+
     @app.errorhandler(500)
     def server_error(error):
         # The failed request may have left the session mid-transaction.
         db.session.rollback()
         return render_template("errors/500.html"), 500
+
+
+log = logging.getLogger(__name__)
+
+#: Seconds a visitor (or a load balancer) is asked to wait while the database is away.
+RETRY_AFTER = 30
+UNAVAILABLE_MESSAGE = "Hệ thống đang bảo trì, vui lòng thử lại sau ít phút"
+
+
+def unavailable(error):
+    """The database cannot be reached (restarting, failing over): 503 at once, not a 500.
+
+    The page is standalone (templates/errors/503.html extends nothing and reads no user), so it
+    renders without the database. The pool drops the dead connections (pool_pre_ping), so the
+    next request after the database returns is served normally, without restarting workers.
+    """
+    log.error(
+        "database unavailable: %s %s: %s",
+        request.method,
+        request.path,
+        (str(getattr(error, "orig", None) or error).splitlines() or [type(error).__name__])[0],
+    )
+    try:
+        db.session.rollback()
+    except Exception:  # the connection is gone; the session is discarded at teardown anyway
+        log.debug("rollback after a database error failed", exc_info=True)
+    wanted = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    if wanted == "application/json":
+        response = jsonify(error="unavailable", message=gettext(UNAVAILABLE_MESSAGE))
+        response.status_code = 503
+    else:
+        response = make_response(render_template("errors/503.html"), 503)
+    response.headers["Retry-After"] = str(RETRY_AFTER)
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -20,6 +20,7 @@ from markupsafe import Markup
 
 from shop.cooperatives.views import tel_href, web_href
 from shop.media.services import url_for_image
+from shop.security import csp_nonce
 from shop.seo.meta import absolute, summary, with_lang
 from shop.text.i18n import current_lang
 
@@ -45,7 +46,7 @@ def ld_json(data) -> Markup:
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=_jsonable)
     for char, escape in _UNSAFE.items():
         text = text.replace(char, escape)
-    return Markup(f'<script type="application/ld+json">{text}</script>')
+    return Markup(f'<script type="application/ld+json" nonce="{csp_nonce()}">{text}</script>')
 
 
 def _url(endpoint: str, **values) -> str:
