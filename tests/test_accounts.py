@@ -294,9 +294,12 @@ def test_session_cookie_is_secure_in_production(monkeypatch):
 
     monkeypatch.setenv("SHOP_ALLOW_SQLITE", "1")
     response = create_app(Prod).test_client().get(LOGIN)  # the CSRF token opens a session
-    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session="))
+    cookie = next(
+        c for c in response.headers.getlist("Set-Cookie") if c.startswith("__Host-session=")
+    )
     parts = {part.strip().lower() for part in cookie.split(";")}
-    assert {"secure", "httponly", "samesite=lax"} <= parts
+    assert {"secure", "httponly", "samesite=lax", "path=/"} <= parts
+    assert not any(part.startswith("domain=") for part in parts)
 
 
 # --------------------------------------------------------------------------- sign up

@@ -150,7 +150,7 @@ def test_programme_from_plan_to_a_scanned_booth(browser, live_server, phone):
     buyer_context.close()
 
     # The scan was counted once (after the response, so allow it a moment).
-    for _attempt in range(20):
+    for _attempt in range(60):
         if booth_scans(desk, figures_url) == "1":
             break
         desk.wait_for_timeout(250)

@@ -47,13 +47,17 @@ def count(kind: str, subject_id: int, *, day: date | None = None) -> None:
     db.session.execute(stmt)
 
 
-def count_quietly(kind: str, subject_id: int, *, day: date | None = None) -> bool:
+def count_quietly(
+    kind: str, subject_id: int, *, day: date | None = None, wait_ms: int | None = None
+) -> bool:
     """Count in a short transaction of its own; on any failure log it and drop the count.
 
-    Waits at most COUNTER_LOCK_WAIT_MS for a lock: a busy database loses a page view
-    rather than holding a worker (SQLite's busy timeout is otherwise five seconds).
+    Waits at most COUNTER_LOCK_WAIT_MS (or `wait_ms`) for a lock: a busy database loses a
+    page view rather than holding a worker (SQLite's busy timeout is otherwise five seconds).
+    Rarer, weightier counts (a QR code scanned at the fair) pass a longer wait.
     """
-    wait_ms = int(current_app.config.get("COUNTER_LOCK_WAIT_MS", DEFAULT_LOCK_WAIT_MS))
+    if wait_ms is None:
+        wait_ms = int(current_app.config.get("COUNTER_LOCK_WAIT_MS", DEFAULT_LOCK_WAIT_MS))
     dialect = db.session.get_bind().dialect.name
     previous = None
     try:

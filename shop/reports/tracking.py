@@ -25,8 +25,11 @@ def is_bot(user_agent: str | None) -> bool:
     return not user_agent or BOT_RE.search(user_agent) is not None
 
 
-def count_view(kind: str, subject_id: int) -> None:
-    """Count this request as a view of `subject_id` after the response, if a person asked for it."""
+def count_view(kind: str, subject_id: int, wait_ms: int | None = None) -> None:
+    """Count this request as a view of `subject_id` after the response, if a person asked for it.
+
+    `wait_ms`: how long the count may wait for a busy database (services.count_quietly).
+    """
     if request.method != "GET" or is_bot(request.headers.get("User-Agent")):
         return
     app = current_app._get_current_object()
@@ -34,7 +37,7 @@ def count_view(kind: str, subject_id: int) -> None:
 
     def run() -> None:
         with app.app_context():
-            services.count_quietly(kind, subject_id, day=day)
+            services.count_quietly(kind, subject_id, day=day, wait_ms=wait_ms)
 
     @after_this_request
     def schedule(response):
