@@ -43,3 +43,15 @@ def count_view(kind: str, subject_id: int, wait_ms: int | None = None) -> None:
     def schedule(response):
         response.call_on_close(run)
         return response
+
+
+def count_now(kind: str, subject_id: int, wait_ms: int | None = None) -> None:
+    """Count this request in a short transaction of its own before answering, if a person asked.
+
+    For the few counts that must not be lost to a busy moment (a QR code scanned at the fair,
+    answered by a redirect that reads nothing more): the count commits before the redirect
+    goes out, so the next page the visitor opens already sees it. Still never an error page.
+    """
+    if request.method != "GET" or is_bot(request.headers.get("User-Agent")):
+        return
+    services.count_quietly(kind, subject_id, wait_ms=wait_ms)
