@@ -193,12 +193,14 @@ def test_every_state_change_needs_the_csrf_token(demo_db, world, path, method):
         assert fingerprint() == before, f"{method} {path} as {who} wrote without a CSRF token"
 
 
-def fingerprint() -> str:
+def fingerprint(skip: tuple[str, ...] = ()) -> str:
     """A digest of every row of every table: equal digests mean nothing was written."""
     import hashlib
 
     digest = hashlib.sha256()
     for table in db.metadata.sorted_tables:
+        if table.name in skip:
+            continue
         rows = db.session.execute(table.select().order_by(*table.primary_key.columns)).all()
         digest.update(f"{table.name}:{rows!r}".encode())
     return digest.hexdigest()
@@ -209,8 +211,10 @@ def test_get_never_changes_state(demo_db, world, who):
     client = demo_db.test_client()
     if who != "anonymous":
         sign_in(client, world["users"][who])
-    before = fingerprint()
+    # Visit counters (daily_count) are the one thing a GET may add to: a QR code scanned at the
+    # fair is counted before its redirect (shop/programmes/qr.py). Nothing else may change.
+    before = fingerprint(skip=("daily_count",))
     for path, _method in GET_ROUTES:
         rule = next(r for r in demo_db.url_map.iter_rules() if r.rule == path)
         client.get(build_url(rule, world))
-    assert fingerprint() == before
+    assert fingerprint(skip=("daily_count",)) == before
