@@ -16,6 +16,7 @@ from shop.cooperatives.forms import NumberField, max_length, plain_text, require
 from shop.forms import Form
 from shop.notify.messages import VIETNAM
 from shop.programmes.rules import MAX_BOOTH_NUMBER, MAX_PLAN_SIZE, MAX_URL_LENGTH, MAX_ZONE_LENGTH
+from shop.programmes.services import PROGRAMME_FIELDS
 
 
 class DayField(Field):
@@ -149,21 +150,8 @@ class ProgrammeForm(Form):
         return {
             **{
                 name: getattr(programme, name)
-                for name in (
-                    "title_vi",
-                    "title_en",
-                    "organizer_vi",
-                    "organizer_en",
-                    "start_date",
-                    "end_date",
-                    "registration_deadline",
-                    "venue_vi",
-                    "venue_en",
-                    "description_vi",
-                    "description_en",
-                    "plan_columns",
-                    "plan_rows",
-                )
+                for name in PROGRAMME_FIELDS
+                if name != "zones"  # one name per line in the form
             },
             "zones": "\n".join(programme.zones or []),
         }
