@@ -150,7 +150,9 @@ def _tampered_tags(client, tag: str) -> dict[str, str]:
     with client.application.app_context():
         other = contacts.sign(["cooperative_contact:999"])
     other_payload = other.rsplit(".", 1)[0]
-    flipped = signature[:-1] + ("A" if signature[-1] != "A" else "B")
+    # The first character: the last one of base64 may carry unused bits, so
+    # changing it can leave the decoded signature as it was.
+    flipped = ("A" if signature[0] != "A" else "B") + signature[1:]
     return {
         "signature changed": f"{payload}.{flipped}",
         "another subject under this signature": f"{other_payload}.{signature}",
