@@ -46,6 +46,9 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
     LANGUAGES = ("vi", "en")
     PRODUCTS_PER_PAGE = 24
+    #: Rebuild the catalogue's facet counts in a background thread after a change, serving the
+    #: previous counts meanwhile (shop.catalog.queries.FacetCache); off, the request rebuilds.
+    FACET_COUNTS_IN_BACKGROUND = True
     #: <url> entries per sitemap part (the protocol's limit is 50,000); tests lower it.
     SITEMAP_URLS_PER_FILE = int(os.environ.get("SITEMAP_URLS_PER_FILE", "50000"))
     #: Pin "today" (ISO date) for demos and tests of date-dependent pages; None = the real date.
@@ -104,6 +107,8 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     WTF_CSRF_ENABLED = True
     SHOP_TODAY = "2026-11-26"
+    #: A test's data lives in a transaction no background thread's connection can see.
+    FACET_COUNTS_IN_BACKGROUND = False
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_KIB = 1024
     ARGON2_PARALLELISM = 1

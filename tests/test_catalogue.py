@@ -390,15 +390,16 @@ def test_a_shared_cursor_address_gives_the_same_page(many, blank_client):
     assert slugs(get(blank_client, url)) == slugs(get(blank_client.application.test_client(), url))
 
 
-def test_old_page_numbers_keep_working(many, blank_client):
-    pages, _urls = walk(blank_client, "/san-pham?sort=price_asc")
+@pytest.mark.parametrize("sort", ["price_asc", "ocop"])
+def test_old_page_numbers_keep_working(many, blank_client, sort):
+    pages, _urls = walk(blank_client, f"/san-pham?sort={sort}")
     for number, expected in enumerate(pages, start=1):
-        page = get(blank_client, f"/san-pham?sort=price_asc&page={number}")
+        page = get(blank_client, f"/san-pham?sort={sort}&page={number}")
         assert slugs(page) == expected
         assert f"Trang {number} / 5" in page
     # Its links go on by cursor.
-    assert "cursor=" in link(NEXT, get(blank_client, "/san-pham?sort=price_asc&page=2"))
-    get(blank_client, "/san-pham?page=6", status=404)
+    assert "cursor=" in link(NEXT, get(blank_client, f"/san-pham?sort={sort}&page=2"))
+    get(blank_client, f"/san-pham?sort={sort}&page=6", status=404)
 
 
 def cursor_text(payload) -> str:
@@ -508,6 +509,35 @@ def test_sector_and_category_pages_walk_by_cursor(many, blank_client):
     assert "đây là trang đầu" in page and "9 sản phẩm" in page
 
 
+def test_sector_and_category_pages_count_from_the_cached_table(shop, blank_client, count_queries):
+    agri = shop["sector"]["nong-nghiep"]
+    assert as_dict(facets(sector=agri).categories) == {"rau-cu-qua-tuoi": 3, "mat-ong": 2}
+    page = get(blank_client, "/linh-vuc/nong-nghiep")
+    chips = re.findall(r'category=([a-z-]+)">[^<]+ <span class="count">\((\d+)\)', page)
+    assert chips == [("rau-cu-qua-tuoi", "3"), ("mat-ong", "2")]  # categories with products
+    assert "5 sản phẩm" in page
+    assert "5 products" in get(blank_client, "/linh-vuc/nong-nghiep", "en")
+    for url in ("/linh-vuc/nong-nghiep", "/danh-muc/mat-ong"):
+        with count_queries() as counter:
+            assert blank_client.get(url).status_code == 200
+        # The catalogue's cached counts: no grouping, no COUNT of its own.
+        assert not [s for s in counter.statements if "GROUP BY" in s or "count(" in s.lower()]
+        assert counter.count <= 3 + listing_statements()
+    assert "2 sản phẩm" in get(blank_client, "/danh-muc/mat-ong")
+
+
+def test_home_counts_sectors_from_the_cached_table(shop, blank_client, count_queries):
+    page = get(blank_client, "/")
+    names = re.findall(
+        r'<span class="sector-name">([^<]+)</span>\s*<span class="count">(\d+) sản phẩm', page
+    )
+    shown = dict(names)
+    assert shown["Nông nghiệp"] == "5" and shown["Tiểu thủ công nghiệp"] == "3"
+    with count_queries() as counter:
+        assert blank_client.get("/").status_code == 200
+    assert not [s for s in counter.statements if "GROUP BY" in s]
+
+
 # --------------------------------------------------------------------------- directory
 
 
@@ -591,6 +621,39 @@ def listing_statement(client, url):
     return captured[-1]
 
 
+def plan_of(statement, parameters) -> str:
+    """The query plan of a statement, the planner told to avoid scans and sorts.
+
+    Tables this small would be scanned whatever the indexes, so what is checked is that the
+    indexes *can* answer the query as written.
+    """
+    from sqlalchemy import text
+
+    connection = db.session.connection()
+    raw = connection.connection.dbapi_connection
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SET LOCAL enable_seqscan = off"))
+        connection.execute(text("SET LOCAL enable_sort = off"))
+        cursor = raw.cursor()
+        cursor.execute("EXPLAIN " + statement, parameters)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    else:
+        cursor = raw.cursor()
+        cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters)
+        plan = "\n".join(row[-1] for row in cursor.fetchall())
+    cursor.close()
+    return plan
+
+
+def is_postgresql() -> bool:
+    return db.session.connection().dialect.name == "postgresql"
+
+
+def listing_statements() -> int:
+    """A keyset listing's statements: on PostgreSQL a SET LOCAL of its join order first."""
+    return 2 if is_postgresql() else 1
+
+
 @pytest.mark.parametrize(
     "sort, index",
     [
@@ -600,35 +663,44 @@ def listing_statement(client, url):
     ],
 )
 def test_deep_pages_read_from_the_sort_index(many, blank_client, sort, index):
-    """EXPLAIN: a cursor page starts its index range at the cursor and needs no sort step.
-
-    Tables this small would be scanned whatever the indexes, so the planner is told to avoid
-    scans and sorts: what is checked is that the index *can* answer the query as written.
-    """
-    from sqlalchemy import text
-
+    """EXPLAIN: a cursor page starts its index range at the cursor and needs no sort step."""
     first = get(blank_client, f"/san-pham?sort={sort}")
-    statement, parameters = listing_statement(blank_client, link(NEXT, first))
-    connection = db.session.connection()
-    raw = connection.connection.dbapi_connection
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SET LOCAL enable_seqscan = off"))
-        connection.execute(text("SET LOCAL enable_sort = off"))
-        cursor = raw.cursor()
-        cursor.execute("EXPLAIN " + statement, parameters)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
+    plan = plan_of(*listing_statement(blank_client, link(NEXT, first)))
+    if is_postgresql():
         assert (
             f"Index Scan using {index} on product" in plan
             or f"Index Scan Backward using {index} on product" in plan
         ), plan
         assert "Sort" not in plan.split("->")[0:3].__str__(), plan
     else:
-        cursor = raw.cursor()
-        cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters)
-        plan = "\n".join(row[-1] for row in cursor.fetchall())
         assert f"SEARCH product USING INDEX {index} (status=? AND" in plan, plan
         assert "TEMP B-TREE FOR ORDER BY" not in plan, plan
-    cursor.close()
+
+
+@pytest.mark.parametrize("page", [1, 2, 4])
+def test_ocop_pages_read_two_index_ranges(many, blank_client, page):
+    """EXPLAIN: valid stars from (status, ocop_stars, published_at, id) backwards, which is
+    their order; the rest from (status, published_at, id); only the page's rows are sorted."""
+    url = "/san-pham?sort=ocop"
+    for _ in range(page - 1):
+        url = link(NEXT, get(blank_client, url))
+    statement, parameters = listing_statement(blank_client, url)
+    plan = plan_of(statement, parameters)
+    # Page 2 starts among the 4 stars, page 4 among the products without valid stars: the
+    # range of valid stars lies wholly before it and is not read.
+    with_stars = "product.ocop_stars AS stars" in statement
+    assert with_stars == (page < 4)
+    ocop, newest = "ix_product_status_ocop_published_at_id", "ix_product_status_published_at_id"
+    if is_postgresql():
+        if with_stars:
+            assert f"Index Scan Backward using {ocop} on product" in plan, plan
+        assert f"Index Scan Backward using {newest} on product" in plan, plan
+    else:
+        if with_stars:
+            assert f"SEARCH product USING INDEX {ocop} (status=? AND ocop_stars>?" in plan, plan
+        assert f"SEARCH product USING INDEX {newest} (status=?" in plan, plan
+        # One sort: the window's few rows in the outer query, never a range's products.
+        assert plan.count("TEMP B-TREE FOR ORDER BY") == 1, plan
 
 
 # --------------------------------------------------------------------------- search query
@@ -653,3 +725,33 @@ def test_search_query_narrows_the_facets_and_ranks_by_relevance(client, app, mon
     by_price = get(client, "/san-pham?q=banh&sort=price_asc")
     assert result_count(by_price) == result_count(first)
     assert 'value="relevance"' not in get(client, "/san-pham")
+
+
+# --------------------------------------------------------------------------- statements
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/san-pham",
+        "/san-pham?sector=nong-nghiep&category=rau-cu-qua-tuoi&cert=vietgap&cert=pgs_organic"
+        "&price=50k-100k&ocop=3&season=1&sort=price_desc",
+        "/san-pham?sort=ocop",
+        "/san-pham?q=rau&sort=ocop",
+        "/san-pham?sector=khong-co&cert=khong-co",
+    ],
+)
+def test_catalogue_statements_do_not_grow_with_filters_or_page_size(
+    shop, small_pages, blank_client, count_queries, url
+):
+    """Three: the vocabularies (which the filters are looked up in), the catalogue version and
+    the page (on PostgreSQL after fixing its join order); with a search query the narrowed
+    grouping instead of the version."""
+    assert blank_client.get(url).status_code == 200  # the counts' table is built
+    counts = []
+    for per_page in (3, 24):
+        small_pages.config["PRODUCTS_PER_PAGE"] = per_page
+        with count_queries() as counter:
+            assert blank_client.get(url).status_code == 200
+        counts.append(counter.count)
+    assert counts[0] == counts[1] == 2 + listing_statements(), counts

@@ -102,6 +102,24 @@ class Product(Bilingual, TimestampMixin, Base):
             "ix_product_status_price_up", "status", text("coalesce(price_vnd, 2147483647)"), "id"
         ),
         Index("ix_product_status_price_down", "status", text("coalesce(price_vnd, 0)"), "id"),
+        # 0010: the OCOP sort's valid stars (queries.ocop_window); a sector's and a
+        # category's products (and a product's related ones) newest first. After the sort
+        # key, the facets' columns: SQLite tests a filter on the index entry, not the row.
+        Index(
+            "ix_product_status_ocop_published_at_id",
+            *("status", "ocop_stars", "published_at", "id"),
+            *("ocop_expires_on", "sector_id", "category_id", "price_vnd", "season_months"),
+        ),
+        Index(
+            "ix_product_status_sector_published_at_id",
+            *("status", "sector_id", "published_at", "id"),
+            *("category_id", "ocop_stars", "ocop_expires_on", "price_vnd", "season_months"),
+        ),
+        Index(
+            "ix_product_status_category_published_at_id",
+            *("status", "category_id", "published_at", "id"),
+            *("ocop_stars", "ocop_expires_on", "price_vnd", "season_months"),
+        ),
         # The catalogue version (shop.catalog.queries.catalogue_version): max(updated_at).
         Index("ix_product_updated_at", "updated_at"),
     )

@@ -1,6 +1,8 @@
 """Reads of the public catalogue: every helper returns a select() for views to run or paginate."""
 
 import base64
+import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -15,15 +17,20 @@ from decimal import Decimal
 from flask import abort, current_app, has_app_context, request
 from sqlalchemy import (
     Double,
+    Integer,
     Select,
+    String,
     and_,
     case,
     cast,
     func,
     literal,
     literal_column,
+    null,
     select,
+    text,
     tuple_,
+    union_all,
 )
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
@@ -42,6 +49,7 @@ from shop.cooperatives.models import Cooperative, Locality, Sector
 from shop.cooperatives.queries import is_public_cooperative
 from shop.extensions import db
 from shop.text.folding import SLUG_RE
+from shop.text.i18n import Bilingual
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +74,14 @@ def public_products() -> Select:
 
 def with_card_data(stmt: Select) -> Select:
     """Load what a product card shows: unit, category, sector, cooperative, commune, cover."""
-    return stmt.options(
+    return stmt.options(*card_options())
+
+
+@functools.cache
+def card_options() -> tuple:
+    """with_card_data()'s loader options, made once (they are immutable; making them is not
+    free, and every listing page uses them)."""
+    return (
         contains_eager(Product.cooperative).joinedload(Cooperative.locality),
         joinedload(Product.unit),
         joinedload(Product.category),
@@ -83,7 +98,12 @@ def ocop_valid(day: date):
 
 
 def newest_first(stmt: Select) -> Select:
-    return stmt.order_by(Product.published_at.desc().nulls_last(), Product.id.desc())
+    """Newest published first: the order of index (status, published_at, id), read backwards.
+
+    No NULLS LAST: a public product always has published_at, and PostgreSQL's backward index
+    scan gives DESC NULLS FIRST, so spelling it out would cost a sort of every match.
+    """
+    return stmt.order_by(Product.published_at.desc(), Product.id.desc())
 
 
 def sorted_products(stmt: Select, sort: str, day: date) -> Select:
@@ -225,10 +245,10 @@ def catalogue(day: date, *, sort: str = "newest", **filters) -> Select:
 class Facets:
     """Each facet's values with the number of products matching all the *other* filters."""
 
-    sectors: list = field(default_factory=list)  # [(Sector, n)] in menu order
-    categories: list = field(default_factory=list)  # [(Category, n)]
-    localities: list = field(default_factory=list)  # [(Locality, n)]
-    certifications: list = field(default_factory=list)  # [(CertificationKind, n)]
+    sectors: list = field(default_factory=list)  # [(Term, n)] in menu order
+    categories: list = field(default_factory=list)  # [(Term, n)]
+    localities: list = field(default_factory=list)  # [(Term, n)]
+    certifications: list = field(default_factory=list)  # [(Term with .code, n)]
     ocop: dict = field(default_factory=dict)  # {3: n at least 3 stars, 4: …, 5: …}
     price: dict = field(default_factory=dict)  # {band key: n}
     in_season: int = 0
@@ -236,10 +256,10 @@ class Facets:
     total: int = 0
 
 
-#: How long a cached combination table is served at most, whatever the catalogue version says:
-#: the bound on staleness for writes that do not move the version (raw SQL, an import that only
-#: changes certifications, a worker whose clock lags). Writes through the services move it, and
-#: every request reads it, so those show on the next page load.
+#: How old a combination table may grow before it is rebuilt, whatever the catalogue version
+#: says: the bound on staleness for writes that do not move the version (raw SQL, an import that
+#: only changes certifications, a worker whose clock lags). Writes through the services move it,
+#: and every request reads it, so those start a rebuild on the next page load.
 FACET_CACHE_SECONDS = 60
 #: Combination tables kept per process (one per day × version; older versions are never read).
 FACET_CACHE_SIZE = 4
@@ -247,6 +267,11 @@ FACET_CACHE_SIZE = 4
 #: and a walk through deep pages are then read, not folded again (a fold of a province-sized
 #: table takes tens of milliseconds).
 FOLDS_KEPT = 256
+#: How long one rebuild may hold the shared (Redis) lock: a worker that dies mid-rebuild frees
+#: it then; the others wait at most this long for its table before building one themselves.
+REBUILD_LOCK_SECONDS = 30
+#: How long the newest table stays in Redis for workers that have none of their own yet.
+LATEST_SECONDS = 86_400
 
 #: One row of a combination table: (sector id, category id, commune id, valid OCOP stars,
 #: price band, in season (0/1), certification codes (frozenset), number of products).
@@ -259,34 +284,52 @@ def catalogue_version() -> tuple:
     The newest updated_at of each table, read off an index each (0008). Products are archived,
     never deleted, by the services; anything else is bounded by FACET_CACHE_SECONDS.
     """
-    row = db.session.execute(
-        select(
-            select(func.max(Product.updated_at)).scalar_subquery(),
-            select(func.max(Cooperative.updated_at)).scalar_subquery(),
-        )
-    ).one()
+    row = db.session.execute(version_statement()).one()
     return tuple(str(value) for value in row)
 
 
-def combinations(day: date, conditions=()) -> list[Combination]:
+@functools.cache
+def version_statement() -> Select:
+    """catalogue_version()'s statement, built once (it has no parameters)."""
+    return select(
+        select(func.max(Product.updated_at)).scalar_subquery(),
+        select(func.max(Cooperative.updated_at)).scalar_subquery(),
+    )
+
+
+def combinations(day: date, conditions=(), kinds: list[str] | None = None) -> list[Combination]:
     """Count public products once per combination of facet values.
 
-    Two statements: the certification kinds, then one grouped query over the products.
-    Every facet under any choice of filters is a sum over these rows (fold_facets): bounded by
-    the facets' values, not the products (≈ 31.000 rows for the 100.000 of bench/catalogue.py).
+    One grouped query over the products (and one for the certification kinds unless `kinds`,
+    their codes, are given). Every facet under any choice of filters is a sum over these rows
+    (fold_facets): bounded by the facets' values, not the products (≈ 31.000 rows for the
+    100.000 of bench/catalogue.py).
     """
     # Each product's certifications as one bit mask (a bit per kind): half the work of
     # aggregating the codes as text, on both backends.
-    kinds = list(
-        db.session.scalars(select(CertificationKind.code).order_by(CertificationKind.code))
-    )
+    if kinds is None:
+        kinds = list(db.session.scalars(select(CertificationKind.code)))
+    kinds = sorted(kinds)
     whens = [(ProductCertification.certification_code == c, 1 << i) for i, c in enumerate(kinds)]
     bit = case(*whens, else_=0) if whens else literal(0)
-    masks = (
-        select(ProductCertification.product_id, func.sum(bit).label("mask"))
-        .group_by(ProductCertification.product_id)
-        .subquery()
-    )
+    stmt = public_products()
+    if db.session.get_bind().dialect.name == "sqlite":
+        # Each product's mask read off the (product_id, certification_code) index: SQLite
+        # groups this in about half the time of the join below, PostgreSQL in four times it.
+        mask = (
+            select(func.sum(bit))
+            .where(ProductCertification.product_id == Product.id)
+            .correlate(Product)
+            .scalar_subquery()
+        )
+    else:
+        masks = (
+            select(ProductCertification.product_id, func.sum(bit).label("mask"))
+            .group_by(ProductCertification.product_id)
+            .subquery()
+        )
+        stmt = stmt.outerjoin(masks, masks.c.product_id == Product.id)
+        mask = masks.c.mask
     keys = (
         Product.sector_id,
         Product.category_id,
@@ -294,38 +337,65 @@ def combinations(day: date, conditions=()) -> list[Combination]:
         valid_stars(day),
         price_band(),
         case((in_season(day), 1), else_=0),
-        masks.c.mask,
+        mask,
     )
-    rows = db.session.execute(
-        public_products()
-        .outerjoin(masks, masks.c.product_id == Product.id)
-        .with_only_columns(*keys, func.count(Product.id))
-        .where(*conditions)
-        .group_by(*keys)
-    ).all()
+    result = db.session.execute(
+        stmt.with_only_columns(*keys, func.count(Product.id)).where(*conditions).group_by(*keys)
+    )
     held_by_mask: dict[int, frozenset] = {}
     merged: dict[tuple, int] = {}
-    for *values, mask, n in rows:
-        mask = int(mask or 0)
-        held = held_by_mask.get(mask)
-        if held is None:
-            held = frozenset(code for i, code in enumerate(kinds) if mask >> i & 1)
-            held_by_mask[mask] = held
-        key = (*values[:5], int(values[5]), held)
-        merged[key] = merged.get(key, 0) + n
+    # Read in chunks, and let other threads run between them: a rebuild in the background
+    # shares the interpreter with requests, which a long stretch holding the GIL would stall.
+    for rows in result.partitions(1000):
+        for *values, mask, n in rows:
+            mask = int(mask or 0)
+            held = held_by_mask.get(mask)
+            if held is None:
+                held = frozenset(code for i, code in enumerate(kinds) if mask >> i & 1)
+                held_by_mask[mask] = held
+            key = (*values[:5], int(values[5]), held)
+            merged[key] = merged.get(key, 0) + n
+        time.sleep(0)
     return [(*key, n) for key, n in merged.items()]
+
+
+@dataclass
+class CountTable:
+    """A combination table, when it was built (time.monotonic()), and its folds so far."""
+
+    rows: list
+    built: float
+    folds: OrderedDict = field(default_factory=OrderedDict)
 
 
 class FacetCache:
     """Combination tables by (day, catalogue version), in this process and in Redis if set.
+
+    Stale while revalidate: when the key moves (a product or a cooperative changed, the day
+    turned) or the table at hand is older than FACET_CACHE_SECONDS, the page is counted from the
+    newest table at hand while one rebuild runs in a background thread with its own application
+    context and session: one at a time per process (a lock), and one at a time per site when
+    REDIS_URL is set (a Redis lock; the other workers take its table from Redis). So a member
+    saving a product never makes the next buyer wait for the grouping query, and **counts may
+    lag a change by the few seconds a rebuild takes** (about one at 100.000 products). Only a
+    process with no table at all, here or in Redis, builds one on the request's path.
+
+    With app.config["FACET_COUNTS_IN_BACKGROUND"] false (the tests' configuration: a test's data
+    lives in a transaction no other connection sees) the request that needs a table builds it,
+    and counts never lag.
 
     Kept on app.extensions, and keyed in Redis by the database URL: counts of one database
     are never served for another.
     """
 
     def __init__(self, app):
+        self.app = app
         self.lock = threading.Lock()
         self.tables: OrderedDict = OrderedDict()
+        #: The table built last, whatever its key: served while the current key's is rebuilt.
+        self.latest: CountTable | None = None
+        self.rebuilding: threading.Thread | None = None
+        self.background = bool(app.config.get("FACET_COUNTS_IN_BACKGROUND", True))
         database = app.config["SQLALCHEMY_DATABASE_URI"]
         self.prefix = "chohtx:facets:" + hashlib.sha256(database.encode()).hexdigest()[:16]
         self.redis = None
@@ -344,50 +414,133 @@ class FacetCache:
         return cache
 
     def get(self, key: tuple, compute) -> list[Combination]:
-        """The combination table of `key`: kept here, else from Redis, else `compute()`d."""
-        return self._entry(key, compute)[0]
+        """The combination table to count with for `key` (see table())."""
+        return self.table(key, compute).rows
 
     def counts(self, key: tuple, filters: Filters, compute) -> dict:
         """fold_facets() of `filters` over the table of `key`; each choice folded once."""
-        table, folds = self._entry(key, compute)
+        table = self.table(key, compute)
         state = filter_state(filters)
         with self.lock:
-            counts = folds.get(state)
+            counts = table.folds.get(state)
         if counts is None:
-            counts = fold_facets(table, filters)
+            counts = fold_facets(table.rows, filters)
             with self.lock:
-                folds[state] = counts
-                while len(folds) > FOLDS_KEPT:
-                    folds.popitem(last=False)
+                table.folds[state] = counts
+                while len(table.folds) > FOLDS_KEPT:
+                    table.folds.popitem(last=False)
         return counts
 
-    def _entry(self, key: tuple, compute) -> tuple[list[Combination], OrderedDict]:
+    def table(self, key: tuple, compute) -> CountTable:
+        """The table of `key` if fresh, else the newest at hand while `compute` runs elsewhere.
+
+        `compute()` builds the table from the database; in the background it runs in an
+        application context of its own. Without any table at hand it runs here.
+        """
         now = time.monotonic()
         with self.lock:
             entry = self.tables.get(key)
-            if entry is not None and entry[0] > now:
+            if entry is not None and now - entry.built < FACET_CACHE_SECONDS:
                 self.tables.move_to_end(key)
-                return entry[1], entry[2]
-        table = self._shared_get(key)
-        if table is None:
-            table = compute()
-            self._shared_set(key, table)
-        folds: OrderedDict = OrderedDict()
-        with self.lock:
-            self.tables[key] = (now + FACET_CACHE_SECONDS, table, folds)
-            self.tables.move_to_end(key)
-            while len(self.tables) > FACET_CACHE_SIZE:
-                self.tables.popitem(last=False)
-        return table, folds
+                return entry
+            stale = entry or self.latest
+        rows = self._shared_get(key)
+        if rows is not None:
+            return self._keep(key, rows)
+        if self.background and stale is None:
+            rows = self._shared_get("latest")
+            if rows is not None:
+                stale = CountTable(rows, now - FACET_CACHE_SECONDS)
+                with self.lock:
+                    self.latest = self.latest or stale
+        if not self.background or stale is None:
+            rows = compute()
+            self._shared_set(key, rows)
+            return self._keep(key, rows)
+        self._rebuild_later(key, compute)
+        return stale
+
+    def join(self, timeout: float | None = None) -> None:
+        """Wait for the rebuild under way, if any (tests, benchmarks, a clean shutdown)."""
+        thread = self.rebuilding
+        if thread is not None:
+            thread.join(timeout)
 
     def clear(self) -> None:
         with self.lock:
             self.tables.clear()
+            self.latest = None
 
-    def _redis_key(self, key: tuple) -> str:
+    def _keep(self, key: tuple, rows: list[Combination]) -> CountTable:
+        table = CountTable(rows, time.monotonic())
+        with self.lock:
+            self.tables[key] = table
+            self.tables.move_to_end(key)
+            while len(self.tables) > FACET_CACHE_SIZE:
+                self.tables.popitem(last=False)
+            self.latest = table
+        return table
+
+    def _rebuild_later(self, key: tuple, compute) -> None:
+        """Start one background rebuild of `key`'s table, unless one is under way already."""
+        with self.lock:
+            if self.rebuilding is not None and self.rebuilding.is_alive():
+                return
+            self.rebuilding = threading.Thread(
+                target=self._rebuild, args=(key, compute), name="facet-counts", daemon=True
+            )
+            self.rebuilding.start()
+
+    def _rebuild(self, key: tuple, compute) -> None:
+        try:
+            with self.app.app_context():
+                try:
+                    rows = self._build_once(key, compute)
+                finally:
+                    db.session.remove()
+            if rows is not None:
+                self._keep(key, rows)
+        except Exception:  # a failed rebuild leaves the old counts; the next request retries
+            log.exception("facet cache: rebuild failed")
+
+    def _build_once(self, key: tuple, compute) -> list[Combination] | None:
+        """Build `key`'s table, or take it from Redis when another worker holds the lock."""
+        if self.redis is None:
+            return compute()
+        from redis.exceptions import LockError, RedisError
+
+        lock = self.redis.lock(
+            f"{self.prefix}:rebuilding", timeout=REBUILD_LOCK_SECONDS, thread_local=False
+        )
+        deadline = time.monotonic() + REBUILD_LOCK_SECONDS
+        while time.monotonic() < deadline:
+            try:
+                held = lock.acquire(blocking=False)
+            except RedisError as error:
+                log.warning("facet cache: Redis lock failed: %s", error)
+                return compute()
+            if held:
+                try:
+                    rows = self._shared_get(key)  # built by another worker meanwhile?
+                    if rows is None:
+                        rows = compute()
+                        self._shared_set(key, rows)
+                    return rows
+                finally:
+                    with contextlib.suppress(LockError, RedisError):
+                        lock.release()  # an expired lock is taken again by the next rebuild
+            rows = self._shared_get(key)
+            if rows is not None:
+                return rows
+            time.sleep(0.05)
+        return None
+
+    def _redis_key(self, key) -> str:
+        if key == "latest":
+            return f"{self.prefix}:latest"
         return f"{self.prefix}:{hashlib.sha256(repr(key).encode()).hexdigest()[:24]}"
 
-    def _shared_get(self, key: tuple) -> list[Combination] | None:
+    def _shared_get(self, key) -> list[Combination] | None:
         if self.redis is None:
             return None
         try:
@@ -404,7 +557,10 @@ class FacetCache:
             return
         raw = json.dumps([(*row[:6], sorted(row[6]), row[7]) for row in table])
         try:
-            self.redis.set(self._redis_key(key), raw, ex=FACET_CACHE_SECONDS)
+            with self.redis.pipeline() as pipe:
+                pipe.set(self._redis_key(key), raw, ex=FACET_CACHE_SECONDS)
+                pipe.set(self._redis_key("latest"), raw, ex=LATEST_SECONDS)
+                pipe.execute()
         except Exception as error:
             log.warning("facet cache: Redis write failed: %s", error)
 
@@ -480,42 +636,163 @@ def fold_facets(table: list[Combination], filters: Filters) -> dict:
     return counts
 
 
-def facet_counts(filters: Filters, day: date) -> Facets:
-    """Count every facet's values under the other filters.
+class Term(Bilingual):
+    """One value of a facet: a sector, category, commune (id, slug) or certification (code).
 
-    One grouped query gives the combination table (cached per day and catalogue version when
-    no search query or cooperative narrows it), folded in Python; then the four vocabularies.
+    A plain record, not a model instance: a catalogue page lists about eighty of them.
+    """
+
+    __slots__ = ("id", "slug", "code", "name_vi", "name_en")
+
+    def __init__(self, id, slug, code, name_vi, name_en):  # noqa: A002 (the column's name)
+        self.id, self.slug, self.code = id, slug, code
+        self.name_vi, self.name_en = name_vi, name_en
+
+    def __repr__(self) -> str:
+        return f"Term({self.slug or self.code!r})"
+
+
+@dataclass
+class Vocabularies:
+    """The facets' values in menu order; the catalogue's arguments are looked up in them."""
+
+    sectors: list[Term]
+    categories: list[Term]
+    localities: list[Term]
+    certifications: list[Term]
+
+    def by_slug(self, name: str, slug: str | None) -> Term | None:
+        """The sector, category or locality (`name`) with this slug, or None."""
+        rows = {"sector": self.sectors, "category": self.categories, "locality": self.localities}
+        return next((row for row in rows[name] if row.slug == slug), None) if slug else None
+
+    @property
+    def certification_codes(self) -> list[str]:
+        return [kind.code for kind in self.certifications]
+
+
+#: The vocabularies' kinds, in the order the statement sorts them.
+VOCABULARIES = ("1 sector", "2 category", "3 locality", "4 cert")
+
+
+@functools.cache
+def vocabulary_statement() -> Select:
+    """The four vocabularies as one UNION ALL, sorted: (kind, id, slug, code, names, …).
+
+    Built once: it has no parameters, and building it costs more than running it.
+    """
+    no_id, no_text = cast(null(), Integer), cast(null(), String)
+    zero, empty = literal_column("0", Integer), literal_column("''", String)
+    parts = [
+        select(
+            literal_column(f"'{kind}'", String).label("kind"),
+            id_.label("id"),
+            slug.label("slug"),
+            code.label("code"),
+            model.name_vi.label("name_vi"),
+            model.name_en.label("name_en"),
+            rank.label("rank"),
+            label.label("label"),
+        )
+        for kind, model, id_, slug, code, rank, label in (
+            (VOCABULARIES[0], Sector, Sector.id, Sector.slug, no_text, Sector.sort_order, empty),
+            (
+                VOCABULARIES[1],
+                Category,
+                Category.id,
+                Category.slug,
+                no_text,
+                Category.sort_order,
+                empty,
+            ),
+            (
+                VOCABULARIES[2],
+                Locality,
+                Locality.id,
+                Locality.slug,
+                no_text,
+                zero,
+                Locality.short_name,
+            ),
+            (
+                VOCABULARIES[3],
+                CertificationKind,
+                no_id,
+                no_text,
+                CertificationKind.code,
+                zero,
+                CertificationKind.name_vi,
+            ),
+        )
+    ]
+    terms = union_all(*parts).subquery("terms")
+    c = terms.c
+    return select(c.kind, c.id, c.slug, c.code, c.name_vi, c.name_en).order_by(
+        c.kind, c.rank, c.label, c.id, c.code
+    )
+
+
+def vocabularies() -> Vocabularies:
+    """Sectors, categories, communes and certification kinds in menu order, in one statement.
+
+    The menus' orders: sectors and categories by sort_order, communes by short name,
+    certification kinds by Vietnamese name (each then by its key), as the database sorts text.
+    """
+    found: dict[str, list[Term]] = {kind: [] for kind in VOCABULARIES}
+    for kind, *values in db.session.execute(vocabulary_statement()):
+        found[kind].append(Term(*values))
+    return Vocabularies(*(found[kind] for kind in VOCABULARIES))
+
+
+def cached_counts(filters: Filters, day: date, kinds: list[str] | None = None) -> dict:
+    """fold_facets() of `filters`, over the cached combination table (FacetCache).
+
+    Counts may lag a product or cooperative change by the seconds a background rebuild takes
+    (see FacetCache). A search query or a cooperative narrows the table, which is then built
+    for this request alone; so is a table read outside an application context (scripts, tests).
+    `kinds`, the certification codes when the caller has them, saves a statement.
     """
     f = filters
-    table = None
     if f.query or f.cooperative is not None:
         narrowing = filter_conditions(Filters(query=f.query, cooperative=f.cooperative), day)
-        table = combinations(day, narrowing)
-    elif not has_app_context():  # a script or test reading counts directly: nothing to keep
-        table = combinations(day)
-    else:
-        app = current_app._get_current_object()
-        key = (day.isoformat(), *catalogue_version())
-        counts = FacetCache.of(app).counts(key, f, lambda: combinations(day))
-    if table is not None:
-        counts = fold_facets(table, f)
+        return fold_facets(combinations(day, narrowing, kinds), f)
+    if not has_app_context():
+        return fold_facets(combinations(day, kinds=kinds), f)
+    app = current_app._get_current_object()
+    key = (day.isoformat(), *catalogue_version())
+    return FacetCache.of(app).counts(key, f, lambda: combinations(day, kinds=kinds))
 
-    def listed(stmt, by, key="id"):
-        return [(row, by.get(getattr(row, key), 0)) for row in db.session.scalars(stmt)]
+
+def facet_counts(filters: Filters, day: date, vocab: Vocabularies | None = None) -> Facets:
+    """Count every facet's values under the other filters (cached_counts), in menu order.
+
+    Three statements at most without a search query: the vocabularies (unless given), the
+    catalogue version, and only when no table is at hand here the grouped query.
+    """
+    vocab = vocab or vocabularies()
+    counts = cached_counts(filters, day, vocab.certification_codes)
+
+    def listed(rows, by, key="id"):
+        return [(row, by.get(getattr(row, key), 0)) for row in rows]
 
     facets = Facets(in_season=counts["season"], total=counts["total"])
-    facets.sectors = listed(select(Sector).order_by(Sector.sort_order, Sector.id), counts["sector"])
-    facets.categories = listed(categories_in_order(), counts["category"])
-    facets.localities = listed(
-        select(Locality).order_by(Locality.short_name, Locality.id), counts["locality"]
-    )
-    facets.certifications = listed(certification_kinds_in_order(), counts["cert"], "code")
+    facets.sectors = listed(vocab.sectors, counts["sector"])
+    facets.categories = listed(vocab.categories, counts["category"])
+    facets.localities = listed(vocab.localities, counts["locality"])
+    facets.certifications = listed(vocab.certifications, counts["cert"], "code")
     by_stars = counts["stars"]
     facets.ocop = {
         level: sum(n for stars, n in by_stars.items() if stars >= level) for level in OCOP_LEVELS
     }
     facets.price = {key: counts["price"].get(key, 0) for key in PRICE_BANDS}
     return facets
+
+
+def sectors_with_cached_counts(day: date) -> list[tuple]:
+    """[(Sector, number of public products)] in menu order, counted from the cached table."""
+    by_sector = cached_counts(Filters(), day)["sector"]
+    sectors = db.session.scalars(select(Sector).order_by(Sector.sort_order, Sector.id))
+    return [(sector, by_sector.get(sector.id, 0)) for sector in sectors]
 
 
 # --------------------------------------------------------------------------- keyset pages
@@ -663,6 +940,17 @@ def _page_rows(
     columns, descending = sort_key(sort, day, found)
     backwards = cursor is not None and cursor.before
     down = descending != backwards
+    if sort == "ocop":
+        window = ocop_window(stmt, day, cursor, down, limit + (offset or 0))
+        columns = [window.c.stars, window.c.published_at, window.c.id]
+        # Only the window's rows, which passed the filters already: join, do not filter again.
+        stmt = (
+            select(Product)
+            .select_from(window)
+            .join(Product, Product.id == window.c.id)
+            .join(Product.cooperative)
+        )
+        cursor = None
     if cursor is not None:
         values = [literal(v, c.type) for c, v in zip(columns, cursor.key, strict=True)]
         row, key = tuple_(*columns), tuple_(*values)
@@ -675,12 +963,73 @@ def _page_rows(
     stmt = stmt.order_by(*(c.desc() if down else c.asc() for c in columns))
     stmt = with_card_data(stmt).limit(limit).offset(offset or None)
     if found is None:
+        if db.session.get_bind().dialect.name == "postgresql":
+            db.session.execute(JOINS_AS_WRITTEN)
         return list(db.session.scalars(stmt))
     products = []
     for product, *ranking in db.session.execute(stmt.add_columns(*columns[:3])):
         product.search_ranking = tuple(ranking)  # for key_of: the cursor carries it
         products.append(product)
     return products
+
+
+#: A listing's joins are lookups by key from the rows the sort's index gives, in the order they
+#: are written; PostgreSQL's search for a better order among eight tables took about 20 ms
+#: of planning for a 1 ms query. For the rest of the request's transaction (a listing is the
+#: last query of its page), so not for relevance, whose search hits are better joined first.
+JOINS_AS_WRITTEN = text("SET LOCAL join_collapse_limit = 1")
+
+
+def ocop_window(stmt: Select, day: date, cursor: Cursor | None, down: bool, n: int):
+    """The first `n` rows of `stmt` in the OCOP order after `cursor`: (id, stars, published_at).
+
+    The order's first key, the stars a product holds *on `day`*, cannot be indexed (it depends
+    on the day), so the order is read as two index ranges, merged: the products with valid
+    stars from (status, ocop_stars, published_at, id) (0010), read backwards, which is their
+    order already; then the rest (no stars, or expired ones, all worth 0) from
+    (status, published_at, id) (0008). Each range stops after `n` rows; a range wholly before
+    the cursor is left out. One statement, whatever the page.
+    """
+    start = cursor.key if cursor is not None else None
+    parts = []
+    if start is None or start[0] > 0 or not down:
+        # Valid stars. The bound on ocop_stars alone lets SQLite start its range there.
+        part = stmt.with_only_columns(
+            Product.id.label("id"),
+            Product.ocop_stars.label("stars"),
+            Product.published_at.label("published_at"),
+        ).where(ocop_valid(day))
+        columns = (Product.ocop_stars, Product.published_at, Product.id)
+        if start is not None and start[0] > 0:
+            stars = literal(start[0], Product.ocop_stars.type)
+            at = literal(start[1], Product.published_at.type)
+            row, key = tuple_(*columns), tuple_(stars, at, literal(start[2]))
+            part = (
+                part.where(Product.ocop_stars <= stars, row < key)
+                if down
+                else part.where(Product.ocop_stars >= stars, row > key)
+            )
+        order = (c.desc() if down else c.asc() for c in columns)
+        parts.append(select(part.order_by(*order).limit(n).subquery()))
+    if start is None or start[0] == 0 or down:
+        # No stars, or expired ones: all worth 0, newest first.
+        part = stmt.with_only_columns(
+            Product.id.label("id"),
+            literal_column("0", Integer).label("stars"),
+            Product.published_at.label("published_at"),
+        ).where(~ocop_valid(day))
+        columns = (Product.published_at, Product.id)
+        if start is not None and start[0] == 0:
+            at = literal(start[1], Product.published_at.type)
+            row, key = tuple_(*columns), tuple_(at, literal(start[2]))
+            part = (
+                part.where(Product.published_at <= at, row < key)
+                if down
+                else part.where(Product.published_at >= at, row > key)
+            )
+        order = (c.desc() if down else c.asc() for c in columns)
+        parts.append(select(part.order_by(*order).limit(n).subquery()))
+    return union_all(*parts).subquery("ocop_window")
 
 
 def keyset_page(
@@ -745,39 +1094,6 @@ def related_products(product: Product, limit: int = 4) -> Select:
         Product.category_id == product.category_id, Product.id != product.id
     )
     return with_card_data(newest_first(stmt)).limit(limit)
-
-
-def sectors_with_counts() -> Select:
-    """Every sector with its number of public products, in one grouped query."""
-    counts = (
-        public_products()
-        .with_only_columns(Product.sector_id, func.count(Product.id).label("n"))
-        .group_by(Product.sector_id)
-        .subquery()
-    )
-    return (
-        select(Sector, func.coalesce(counts.c.n, 0))
-        .outerjoin(counts, counts.c.sector_id == Sector.id)
-        .order_by(Sector.sort_order, Sector.id)
-    )
-
-
-def categories_with_counts(sector: Sector | None = None) -> Select:
-    """Categories with their number of public products (within a sector when given)."""
-    counts = public_products().with_only_columns(
-        Product.category_id, func.count(Product.id).label("n")
-    )
-    if sector is not None:
-        counts = counts.where(Product.sector_id == sector.id)
-    counts = counts.group_by(Product.category_id).subquery()
-    stmt = (
-        select(Category, func.coalesce(counts.c.n, 0))
-        .outerjoin(counts, counts.c.category_id == Category.id)
-        .order_by(Category.sort_order, Category.id)
-    )
-    if sector is not None:
-        stmt = stmt.where(counts.c.n > 0)
-    return stmt
 
 
 def product_counts_by_cooperative(cooperative_ids) -> Select:

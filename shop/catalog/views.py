@@ -8,13 +8,13 @@ from babel.numbers import format_decimal
 from flask import abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from shop import clock
 from shop.access import public_blueprint
 from shop.catalog import queries
-from shop.catalog.models import Category, CertificationKind, Product, ProductLink
+from shop.catalog.models import Category, CertificationKind, ProductLink
 from shop.cooperatives.models import Locality, Sector
 from shop.extensions import db
 from shop.reports.tracking import count_view
@@ -70,6 +70,9 @@ def cursor_url(cursor=None) -> str:
 @bp.app_template_global()
 def number_label(n: int) -> str:
     """1.234 (vi) or 1,234 (en)."""
+    if type(n) is int:  # a catalogue page shows a hundred counts: skip Babel's general path
+        grouped = f"{n:,}"
+        return grouped.replace(",", ".") if current_lang() == "vi" else grouped
     return format_decimal(n, locale="vi_VN" if current_lang() == "vi" else "en_US")
 
 
@@ -100,11 +103,14 @@ ARG_LABELS = {
 CERT_CODE = re.compile(r"^[a-z0-9_]{1,40}$")
 
 
-def read_filters(args, cooperative=None) -> tuple[queries.Filters, str, list[str]]:
+def read_filters(
+    args, cooperative=None, vocab: queries.Vocabularies | None = None
+) -> tuple[queries.Filters, str, list[str]]:
     """The catalogue's filters and sort from the query string, and the names of bad ones.
 
     A value that names nothing (unknown slug, ocop=7, a made-up band) is ignored, not an error:
-    shared links outlive categories, and the page says what it left out.
+    shared links outlive categories, and the page says what it left out. Slugs and codes are
+    looked up in `vocab` (the facets' values, loaded anyway), else one statement each.
     """
     bad: list[str] = []
 
@@ -112,7 +118,7 @@ def read_filters(args, cooperative=None) -> tuple[queries.Filters, str, list[str
         raw = args.get(name, "")
         if not raw:
             return None
-        row = queries.by_slug(model, raw)
+        row = vocab.by_slug(name, raw) if vocab else queries.by_slug(model, raw)
         if row is None:
             bad.append(name)
         return row
@@ -133,11 +139,14 @@ def read_filters(args, cooperative=None) -> tuple[queries.Filters, str, list[str
     known = []
     if codes:
         wanted = [c for c in codes[:20] if CERT_CODE.match(c)]
-        found = set(
-            db.session.scalars(
-                select(CertificationKind.code).where(CertificationKind.code.in_(wanted))
+        if vocab:
+            found = set(vocab.certification_codes)
+        else:
+            found = set(
+                db.session.scalars(
+                    select(CertificationKind.code).where(CertificationKind.code.in_(wanted))
+                )
             )
-        )
         known = [c for c in wanted if c in found]
         if len(known) < len(codes):
             bad.append("cert")
@@ -192,11 +201,18 @@ def keyset_listing(stmt, sort: str, day, total: int, notices: list, query=None):
 def sector(slug):
     sector = queries.first_or_404(select(Sector).where(Sector.slug == slug), slug)
     today = clock.today()
-    categories = db.session.execute(queries.categories_with_counts(sector)).all()
+    # The catalogue's cached facet counts: its categories under this sector, and the total.
+    filters = queries.Filters(sector=sector)
+    counts = queries.cached_counts(filters, today)
+    by_category = counts["category"]
+    categories = [
+        (category, by_category[category.id])
+        for category in db.session.scalars(queries.categories_in_order())
+        if by_category.get(category.id)
+    ]
     notices: list[str] = []
-    stmt = queries.filtered_products(queries.Filters(sector=sector), today)
-    total = sum(n for _category, n in categories)
-    page = keyset_listing(stmt, "newest", today, total, notices)
+    stmt = queries.filtered_products(filters, today)
+    page = keyset_listing(stmt, "newest", today, counts["total"], notices)
     return render_template(
         "catalog/sector.html", sector=sector, categories=categories, page=page, notices=notices
     )
@@ -208,8 +224,9 @@ def category(slug):
     category = queries.first_or_404(stmt, slug)
     today = clock.today()
     notices: list[str] = []
-    products = queries.filtered_products(queries.Filters(category=category), today)
-    total = db.session.scalar(products.with_only_columns(func.count(Product.id)))
+    filters = queries.Filters(category=category)
+    total = queries.cached_counts(filters, today)["total"]
+    products = queries.filtered_products(filters, today)
     page = keyset_listing(products, "newest", today, total, notices)
     return render_template("catalog/category.html", category=category, page=page, notices=notices)
 
@@ -217,8 +234,9 @@ def category(slug):
 @bp.get("/san-pham")
 def catalogue():
     today = clock.today()
-    filters, sort, notices = read_filters(request.args)
-    facets = queries.facet_counts(filters, today)
+    vocab = queries.vocabularies()
+    filters, sort, notices = read_filters(request.args, vocab=vocab)
+    facets = queries.facet_counts(filters, today, vocab)
     # Sorted by relevance, the listing joins the search's hits, which narrow it already.
     narrowed = replace(filters, query=None) if sort == "relevance" else filters
     stmt = queries.filtered_products(narrowed, today)
@@ -227,8 +245,10 @@ def catalogue():
     if filters.query:
         sort_labels = {"relevance": RELEVANCE_LABEL, **sort_labels}
 
+    lang = current_lang()
+
     def named(rows, key="slug"):
-        return [(getattr(row, key), row.t("name"), n) for row, n in rows]
+        return [(getattr(row, key), row.t("name", lang), n) for row, n in rows]
 
     return render_template(
         "catalog/catalogue.html",

@@ -16,7 +16,7 @@ def home():
     today = clock.today()
     return render_template(
         "pages/home.html",
-        sectors=db.session.execute(catalog_queries.sectors_with_counts()).all(),
+        sectors=catalog_queries.sectors_with_cached_counts(today),
         featured=db.session.scalars(catalog_queries.featured_products(today)).all(),
         next_programme=db.session.scalar(programme_queries.next_programme(today)),
     )
