@@ -29,15 +29,15 @@ def found(q: str) -> list[str]:
 
 def entries() -> int:
     """Entries that can be found (on SQLite a product that left keeps an empty row)."""
-    return db.session.scalar(text(f"SELECT count(*) FROM {TABLE} WHERE context <> ''"))
+    if db.session.get_bind().dialect.name == "sqlite":
+        return db.session.scalar(text(f"SELECT count(*) FROM {TABLE} WHERE body <> ''"))
+    return db.session.scalar(text(f"SELECT count(*) FROM {TABLE}"))
 
 
 def forget_everything() -> None:
     """Make the index stale, as if it had been lost."""
     if db.session.get_bind().dialect.name == "sqlite":
-        columns = "name, name_en, context, description, names"
-        blank = ", ".join(f"{c} = ''" for c in columns.split(", "))
-        db.session.execute(text(f"UPDATE {TABLE} SET {blank}"))
+        db.session.execute(text(f"UPDATE {TABLE} SET body = '', marks = ''"))
     else:
         db.session.execute(text(f"DELETE FROM {TABLE}"))
 

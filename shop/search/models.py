@@ -1,14 +1,17 @@
-"""The search index tables, one shape per backend (made by migration 0007, not by create_all).
+"""The search index tables, one shape per backend (made by migrations 0007 and 0011).
 
 They live in their own MetaData, outside the models' Base.metadata: an FTS5 virtual table is
 not something Alembic's autogenerate can compare (migrations/env.py skips `product_search*`).
 
-Both hold, for each public product, folded text (shop.search.terms.document):
-`name` (Vietnamese name), `name_en`, `context` (category, cooperative and commune names) and
-`names` (the display names in lower case, diacritics kept: exact matches rank first).
-SQLite: an FTS5 table whose rowid is the product id, plus `description`.
-PostgreSQL: a table keyed by product_id whose `document` tsvector (weights A name, B English
-name, C context, D descriptions) has a GIN index.
+Each public product has one entry (shop.search.index), made of the folded words of its names,
+context (category, cooperative and commune names) and descriptions, and of *marked* words that
+say where a word stands (shop.search.terms: NAME, CONTEXT, EXACT).
+SQLite: an FTS5 table whose rowid is the product id: `body` holds the folded words, `marks` the
+marked ones; prefix indexes of 1-4 characters (a mark counts as one) answer a short last word
+without merging the lists of every word it begins.
+PostgreSQL: a table keyed by product_id whose `document` tsvector holds both, plus the short
+prefixes as lexemes (no positions: no query needs them), with a GIN index; `name`, `name_en` and
+`context` keep the folded texts, for the phrase tiers, and `names` the names as written.
 """
 
 from sqlalchemy import Column, Integer, MetaData, Table, Text
@@ -20,15 +23,9 @@ fts5_table = Table(
     TABLE,
     MetaData(),
     Column("rowid", Integer, primary_key=True),
-    Column("name", Text),
-    Column("name_en", Text),
-    Column("context", Text),
-    Column("description", Text),
-    Column("names", Text),
+    Column("body", Text),
+    Column("marks", Text),
 )
-
-#: bm25() weights of the FTS5 columns, in order (names is UNINDEXED).
-FTS5_WEIGHTS = (10.0, 6.0, 3.0, 1.0, 0.0)
 
 pg_table = Table(
     TABLE,

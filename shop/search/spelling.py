@@ -3,24 +3,22 @@
 The vocabulary is the folded words of every indexed product's names and context plus the
 taxonomy's names, with how often each occurs. It is built in Python from the index table and
 kept per process for VOCABULARY_TTL seconds (or until this process changes the index); at
-100,000 products that is a few thousand distinct words. A misspelt term is compared only with
-words sharing enough character bigrams with it (an edit breaks at most three), then by
+100,000 products that is about ten thousand distinct words. A misspelt term is compared only
+with the words it shares a deletion with (each word is indexed under every string one or two
+deleted letters make of it; two words within two edits always share one), then by
 optimal-string-alignment distance (a swap of two letters counts as one edit), and an
-alternative is offered only if it finds products.
+alternative is offered only if it finds products (one statement for all of them).
 """
 
+import bisect
 import threading
 import time
 from collections import Counter, defaultdict
 from itertools import product as combinations
 
-from sqlalchemy import exists, select
-
-from shop.catalog.models import Product
-from shop.catalog.queries import public_products
 from shop.extensions import db
 from shop.search import index
-from shop.search.queries import apply_search, vocabulary_rows
+from shop.search.queries import any_matches, vocabulary_rows, vocabulary_words
 from shop.search.terms import MAX_TERM_LENGTH, ParsedQuery, terms
 
 VOCABULARY_TTL = 300
@@ -60,32 +58,63 @@ def allowed_edits(term: str) -> int:
     return 1 if len(term) <= 4 else 2
 
 
+#: The most edits allowed_edits() ever allows.
+MAX_EDITS = 2
+
+
+def deletions(word: str, depth: int) -> set[str]:
+    """`word` and every string made by deleting up to `depth` of its letters."""
+    found, frontier = {word}, {word}
+    for _ in range(depth):
+        frontier = {w[:i] + w[i + 1 :] for w in frontier for i in range(len(w))}
+        found |= frontier
+    return found
+
+
+def within_one_edit(a: str, b: str) -> bool:
+    """Whether a and b are at most one edit apart (a swap of neighbours counts as one)."""
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    start = 0
+    while start < min(len(a), len(b)) and a[start] == b[start]:
+        start += 1
+    if len(a) == len(b):
+        if a[start + 1 :] == b[start + 1 :]:
+            return True  # one letter replaced
+        swapped = a[start : start + 2] == b[start : start + 2][::-1]
+        return swapped and a[start + 2 :] == b[start + 2 :]
+    shorter, longer = (a, b) if len(a) < len(b) else (b, a)
+    return shorter[start:] == longer[start + 1 :]
+
+
 class Vocabulary:
     def __init__(self, counts: Counter):
         self.counts = counts
-        self.by_bigram: dict[str, list[str]] = defaultdict(list)
+        self.sorted = sorted(counts)
+        self.by_deletion: dict[str, list[str]] = defaultdict(list)
         for word in counts:
-            for gram in set(bigrams(word)):
-                self.by_bigram[gram].append(word)
+            if len(word) < MAX_TERM_LENGTH:
+                for deleted in deletions(word, MAX_EDITS):
+                    self.by_deletion[deleted].append(word)
 
     def knows(self, term: str, prefix: bool = False) -> bool:
         if term in self.counts:
             return True
-        return prefix and any(word.startswith(term) for word in self.counts)
+        if not prefix:
+            return False
+        at = bisect.bisect_left(self.sorted, term)
+        return at < len(self.sorted) and self.sorted[at].startswith(term)
 
     def closest(self, term: str, limit: int = 3) -> list[str]:
         """Known words within a few edits of `term`, the nearest and most common first."""
         edits = allowed_edits(term)
-        grams = set(bigrams(term))
-        shared = Counter()
-        for gram in grams:
-            shared.update(self.by_bigram.get(gram, ()))
-        # An edit changes at most two bigrams, a swap of two letters three.
-        needed = len(grams) - 3 * edits
+        candidates = set()
+        for deleted in deletions(term, edits):
+            candidates.update(self.by_deletion.get(deleted, ()))
         scored = []
-        for word, common in shared.items():
-            if common < needed:
-                continue
+        for word in candidates:
             d = distance(term, word, edits)
             if d <= edits:
                 scored.append((d, abs(len(word) - len(term)), -self.counts[word], word))
@@ -104,8 +133,7 @@ def _build() -> Vocabulary:
 
     counts = Counter()
     for row in db.session.execute(vocabulary_rows()):
-        for text in row:
-            counts.update((text or "").split())
+        counts.update(vocabulary_words(row))
     for item in (*db.session.scalars(categories()), *db.session.scalars(sectors())):
         counts.update(terms(item.name_vi) + terms(item.name_en))
     return Vocabulary(counts)
@@ -125,11 +153,6 @@ def vocabulary() -> Vocabulary:
     return built
 
 
-def finds_something(query: ParsedQuery) -> bool:
-    stmt, _ = apply_search(public_products(), query)
-    return bool(db.session.scalar(select(exists(stmt.with_only_columns(Product.id)))))
-
-
 def alternatives(query: ParsedQuery) -> list[ParsedQuery]:
     """Queries one or two edits per word away from `query` that find products."""
     if not query:
@@ -142,16 +165,16 @@ def alternatives(query: ParsedQuery) -> list[ParsedQuery]:
             options.append([term])
         else:
             options.append(words.closest(term) or [term])
-    found = []
-    for choice in list(combinations(*options))[: ALTERNATIVES * 3]:
-        if choice == query.terms:
-            continue
-        alternative = ParsedQuery(text=" ".join(choice), terms=choice, typed=choice)
-        if finds_something(alternative):
-            found.append(alternative)
-            if len(found) == ALTERNATIVES:
-                break
-    return found
+    candidates = [
+        ParsedQuery(text=" ".join(choice), terms=choice, typed=choice)
+        for choice in list(combinations(*options))[: ALTERNATIVES * 3]
+        if choice != query.terms
+    ]
+    if not candidates:
+        return []
+    # One statement asks which of them find products; the nearest ones come first.
+    finding = set(db.session.scalars(any_matches(candidates)))
+    return [c for position, c in enumerate(candidates) if position in finding][:ALTERNATIVES]
 
 
 def dice(a: list[str], b: list[str]) -> float:
@@ -167,10 +190,7 @@ def similarity(query: ParsedQuery, name_terms: list[str]) -> float:
         return 0.0
     phrase = dice(bigrams(query.phrase), bigrams(" ".join(name_terms)))
     near = sum(
-        any(
-            word.startswith(term) or distance(term, word, allowed_edits(term)) <= 1
-            for word in name_terms
-        )
+        any(word.startswith(term) or within_one_edit(term, word) for word in name_terms)
         for term in query.terms
     ) / len(query.terms)
     return max(phrase, near)

@@ -73,7 +73,8 @@ def suggest():
                 places.append(("cooperative", _("Hợp tác xã"), _label(name, name_en), url))
         places = places[: queries.PLACE_SUGGESTIONS]
         limit = queries.SUGGESTIONS - len(places)
-        for name_vi, name_en, slug in db.session.execute(queries.product_suggestions(query, limit)):
+        stmt, params = queries.product_suggestions(query, limit)
+        for name_vi, name_en, slug in queries.run_page(stmt, params):
             url = url_for("catalog.product", slug=slug)
             items.append(("product", _("Sản phẩm"), _label(name_vi, name_en), url))
         items += places
