@@ -61,6 +61,9 @@ def test_price_on_request(app):
         ("price", "", "Hãy nhập giá"),
         ("price", "12,5", "Giá chưa đúng"),
         ("price", "0", "lớn hơn 0"),
+        # price_vnd is a 32-bit integer: a bigger price must be refused here, not by the database.
+        ("price", "3 tỷ", "tối đa 2 tỷ"),
+        ("price", "2.000.000.001", "tối đa 2 tỷ"),
         ("min_order_qty", "0", "lớn hơn 0"),
         ("min_order_qty", "-1", "lớn hơn 0"),
         ("min_order_qty", "abc", "lớn hơn 0"),

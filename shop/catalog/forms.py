@@ -21,12 +21,11 @@ from wtforms import Form as SubForm
 from wtforms.validators import URL, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from shop.catalog.models import ALL_MONTHS, mask_to_months, months_to_mask
+from shop.catalog.models import ALL_MONTHS, MAX_PRICE_VND, mask_to_months, months_to_mask
 from shop.cooperatives.forms import plain_text
 from shop.forms import MESSAGES, Form, choices, nfc_strip
 from shop.text.money import PriceError, parse_vnd
 
-MAX_PRICE_VND = 100_000_000_000
 MAX_MIN_ORDER = Decimal("1000000")
 LINK_SLOTS = 3
 
@@ -173,7 +172,7 @@ class ProductForm(Form):
         if price <= 0:
             raise ValidationError(_l("Giá phải lớn hơn 0 đồng."))
         if price > MAX_PRICE_VND:
-            raise ValidationError(_l("Giá quá cao: tối đa 100 tỷ đồng."))
+            raise ValidationError(_l("Giá quá cao: tối đa 2 tỷ đồng."))
         self._price = price
 
     def validate_min_order_qty(self, field):

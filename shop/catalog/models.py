@@ -76,6 +76,9 @@ class ProductStatus(enum.StrEnum):
 
 
 ALL_MONTHS = (1 << 12) - 1
+#: The highest price a product may carry: price_vnd is a 32-bit integer (PostgreSQL's INTEGER).
+#: Two billion đồng for one unit of sale is far above any cooperative product.
+MAX_PRICE_VND = 2_000_000_000
 
 
 def months_to_mask(months) -> int:

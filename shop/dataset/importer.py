@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from shop.catalog.models import (
     ALL_MONTHS,
+    MAX_PRICE_VND,
     Category,
     CertificationKind,
     OcopGroup,
@@ -64,7 +65,6 @@ PROGRAMME_STATUS_IN = {
     "ongoing": ProgrammeStatus.PUBLISHED,
     **{s.value: s for s in ProgrammeStatus},
 }
-MAX_PRICE_VND = 100_000_000_000
 MAX_MIN_ORDER = Decimal("1000000")
 
 
