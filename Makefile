@@ -88,3 +88,7 @@ bench-search: setup
 .PHONY: load
 load: setup
 	$(BIN)/python bench/load/run.py --markdown
+
+.PHONY: bench-import
+bench-import: setup
+	$(BIN)/python bench/imports.py

@@ -49,6 +49,11 @@ class Config:
     #: Rebuild the catalogue's facet counts in a background thread after a change, serving the
     #: previous counts meanwhile (shop.catalog.queries.FacetCache); off, the request rebuilds.
     FACET_COUNTS_IN_BACKGROUND = True
+    #: A confirmed bulk import runs in a thread of the web process and shows its progress
+    #: (shop/bulk/jobs.py); False runs it inside the request that confirms it.
+    IMPORT_IN_BACKGROUND = True
+    #: Rows one import sheet may hold; a longer sheet is refused before any row is read.
+    IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "10000"))
     #: <url> entries per sitemap part (the protocol's limit is 50,000); tests lower it.
     SITEMAP_URLS_PER_FILE = int(os.environ.get("SITEMAP_URLS_PER_FILE", "50000"))
     #: Pin "today" (ISO date) for demos and tests of date-dependent pages; None = the real date.
@@ -109,6 +114,7 @@ class TestConfig(Config):
     SHOP_TODAY = "2026-11-26"
     #: A test's data lives in a transaction no background thread's connection can see.
     FACET_COUNTS_IN_BACKGROUND = False
+    IMPORT_IN_BACKGROUND = False
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_KIB = 1024
     ARGON2_PARALLELISM = 1

@@ -97,6 +97,11 @@ def register_blueprints(app: Flask) -> None:
     from shop.api.views import bp as api_bp
     from shop.api.views import docs as api_docs_bp
     from shop.audit.manage import bp as audit_manage_bp
+    from shop.bulk.exports import member as product_export_bp
+    from shop.bulk.exports import staff as catalogue_export_bp
+    from shop.bulk.feeds import bp as feeds_bp
+    from shop.bulk.member import bp as product_import_bp
+    from shop.bulk.staff import bp as registry_import_bp
     from shop.catalog.dashboard import bp as product_dashboard_bp
     from shop.catalog.manage import bp as product_manage_bp
     from shop.catalog.photos import bp as product_photos_bp
@@ -146,6 +151,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_docs_bp)
     app.register_blueprint(seo_bp)
     app.register_blueprint(contact_count_bp)
+    app.register_blueprint(feeds_bp)
     app.register_blueprint(invitations)
     app.register_blueprint(auth)
     app.register_blueprint(health_bp)
@@ -172,6 +178,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(programme_print_manage_bp)
     app.register_blueprint(booth_kit_bp)
     app.register_blueprint(programme_figures_bp)
+    app.register_blueprint(product_import_bp)
+    app.register_blueprint(registry_import_bp)
+    app.register_blueprint(product_export_bp)
+    app.register_blueprint(catalogue_export_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

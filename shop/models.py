@@ -2,6 +2,7 @@
 
 from shop.accounts.models import AuthSession, Role, User  # noqa: F401
 from shop.audit.models import AuditEntry  # noqa: F401
+from shop.bulk.models import ImportBatch  # noqa: F401
 from shop.catalog.models import (  # noqa: F401
     Category,
     CertificationKind,

@@ -109,6 +109,8 @@ def world(client):
             "sha256": "0" * 64,
             "name": "320.webp",
             "table": "hop-tac-xa",
+            "batch_id": 999999999,  # an import batch that does not exist: 404 past the guard
+            "line": 2,
         },
     }
 

@@ -106,6 +106,7 @@ def test_home_in_both_languages_shows_notices(client, lang):
 
 def test_every_notice_kind_renders_with_its_parameters(demo_db):
     params = {
+        "products_imported": {"count": 48, "batch_id": 1},
         "cooperative_verified": {"name": "HTX Sen"},
         "cooperative_needs_info": {"name": "HTX Sen", "reason": "gửi mã số thuế"},
         "cooperative_suspended": {"name": "HTX Sen", "reason": "hàng sai mô tả"},
@@ -149,6 +150,7 @@ def test_every_notice_kind_renders_with_its_parameters(demo_db):
     }
     assert set(params) == set(NOTICE_KINDS)
     expected = {
+        "products_imported": ["Đã nhập 48 sản phẩm"],
         "cooperative_verified": ["HTX Sen", "xác minh"],
         "cooperative_needs_info": ["gửi mã số thuế"],
         "cooperative_suspended": ["HTX Sen", "tạm ngưng", "hàng sai mô tả"],

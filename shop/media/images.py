@@ -50,6 +50,10 @@ ACCEPTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP"})
 MASTER_JPEG = {"quality": 90, "optimize": True}
 MASTER_WEBP = {"quality": 90, "method": 4}
 DERIVATIVE_WEBP = {"quality": 80, "method": 4}
+#: For photos by the hundred (a bulk import): libwebp's method 2 encodes a 1600 px photo about
+#: 2.5 times faster than method 4 for files about 4 % larger (measured on 1600×1200 photos),
+#: which brings 500 photos within a minute on two cores (bench/imports.py).
+BULK_DERIVATIVE_WEBP = {"quality": 80, "method": 2}
 
 #: What a damaged or hostile file can make a Pillow decoder raise.
 DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error)
@@ -277,8 +281,8 @@ def normalise(data: bytes) -> Normalised:
     return Normalised(image=image, master=encode_master(image))
 
 
-def make_derivatives(master: Image.Image) -> list[Rendition]:
-    """The WebP derivatives of the master image, largest first.
+def make_derivatives(master: Image.Image, options: dict = DERIVATIVE_WEBP) -> list[Rendition]:
+    """The WebP derivatives of the master image, largest first (`options`: the encoder's).
 
     Each is resized from the previous one (1600 → 800 → 320): a factor of 2–2.5 per step, far
     cheaper than three resizes of the master and not visibly different.
@@ -289,7 +293,7 @@ def make_derivatives(master: Image.Image) -> list[Rendition]:
         size = derivative_size(master.width, master.height, target)
         if size != source.size:
             source = source.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
-        data = _encode(source, "WEBP", DERIVATIVE_WEBP)
+        data = _encode(source, "WEBP", options)
         renditions.append(Rendition(f"{target}.webp", data, "image/webp", *size))
     return renditions
 

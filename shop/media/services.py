@@ -13,6 +13,7 @@ import logging
 import re
 import sys
 from contextlib import suppress
+from dataclasses import dataclass
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
@@ -22,6 +23,8 @@ from sqlalchemy.exc import IntegrityError
 from shop.audit.services import record
 from shop.extensions import db
 from shop.media.images import (
+    BULK_DERIVATIVE_WEBP,
+    DERIVATIVE_WEBP,
     DERIVATIVE_WIDTHS,
     ImageRejected,
     Rendition,
@@ -103,6 +106,31 @@ def master_name(image: StoredImage) -> str:
     return MASTER_NAMES[image.mime_type]
 
 
+@dataclass(frozen=True)
+class PreparedImage:
+    """An upload validated and processed, not stored yet: its master and derivatives."""
+
+    sha256: str
+    master: Rendition
+    #: The master first, then the derivatives: every file `store_prepared` writes.
+    renditions: tuple[Rendition, ...]
+
+
+def prepare_image(file_or_bytes, *, bulk: bool = False) -> PreparedImage:
+    """The CPU part of storing an image: read, validate, normalise, make the derivatives.
+
+    Touches neither the storage nor the database (and needs no app context), so many can run
+    at once in a thread pool: Pillow releases the GIL while it decodes, resizes and encodes.
+    Raises ImageRejected like `store_image` for a file we refuse. `bulk`: one of many photos
+    of an import, encoded with the faster BULK_DERIVATIVE_WEBP.
+    """
+    data = read_upload(file_or_bytes)
+    normalised = normalise(data)
+    options = BULK_DERIVATIVE_WEBP if bulk else DERIVATIVE_WEBP
+    renditions = (normalised.master, *make_derivatives(normalised.image, options))
+    return PreparedImage(normalised.sha256, normalised.master, renditions)
+
+
 def store_image(file_or_bytes, acting_user=None) -> StoredImage:
     """Validate and process an upload, write its files, add and flush its row; dedupe by hash.
 
@@ -121,21 +149,39 @@ def store_image(file_or_bytes, acting_user=None) -> StoredImage:
     (an identical upload racing with this one, or an orphan awaiting gc) are left alone.
     When the caller's transaction rolls back after this returns, the files stay as orphans
     for gc.
+
+    It is `prepare_image` then `store_prepared`, except that a known image is recognised from
+    its master alone, before any derivative is made.
     """
     data = read_upload(file_or_bytes)
     normalised = normalise(data)
-    sha256 = normalised.sha256
+    existing = _by_sha256(normalised.sha256)
+    if existing is not None:
+        return existing
+    renditions = (normalised.master, *make_derivatives(normalised.image))
+    return store_prepared(
+        PreparedImage(normalised.sha256, normalised.master, renditions), acting_user
+    )
+
+
+def store_prepared(prepared: PreparedImage, acting_user=None) -> StoredImage:
+    """The storing part of `store_image`: write the files, add and flush the row; dedupe.
+
+    Same promises as `store_image` (files before the row; on failure the files this call
+    created are removed; StorageFailed for a failing storage). Runs in the thread that owns
+    the database session.
+    """
+    sha256 = prepared.sha256
     existing = _by_sha256(sha256)
     if existing is not None:
         return existing
 
-    renditions = [normalised.master, *make_derivatives(normalised.image)]
-    master = normalised.master
+    master = prepared.master
     storage = get_storage()
     created: list[str] = []
     try:
         try:
-            for rendition in renditions:
+            for rendition in prepared.renditions:
                 key = storage_key(sha256, rendition.name)
                 existed = storage.exists(key)
                 storage.put(key, rendition.data, rendition.content_type)

@@ -136,6 +136,9 @@ def format_when(value: datetime | None) -> str:
 # --------------------------------------------------------------------------- dashboard notices
 
 _NOTICES = {
+    "products_imported": lambda p: _(
+        "Đã nhập %(count)s sản phẩm từ bảng tính.", count=p.get("count", "")
+    ),
     "cooperative_verified": lambda p: _(
         "Liên minh HTX đã xác minh %(name)s. Sản phẩm được duyệt sẽ hiện trên các trang công khai.",
         name=p.get("name", ""),

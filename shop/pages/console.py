@@ -3,11 +3,13 @@
 from flask import render_template
 
 from shop.access import staff_blueprint
+from shop.bulk import queries as bulk_queries
 from shop.catalog import queries as catalog_queries
 from shop.cooperatives import queries as cooperative_queries
 from shop.extensions import db
 from shop.moderation import queries as moderation_queries
 from shop.moderation.queue import KIND_ARGS, KIND_LABELS
+from shop.notify.messages import PRODUCT_STATUS_LABELS
 
 bp = staff_blueprint("console", __name__, url_prefix="/quan-tri")
 
@@ -24,4 +26,7 @@ def home():
             for kind in moderation_queries.KINDS
         ],
         waiting_sum=sum(waiting.values()),
+        # The product export's filters (shop.bulk.exports).
+        product_statuses=list(PRODUCT_STATUS_LABELS.items()),
+        sectors=db.session.scalars(bulk_queries.sectors_in_order()).all(),
     )
