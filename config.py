@@ -54,6 +54,9 @@ class Config:
     IMPORT_IN_BACKGROUND = True
     #: Rows one import sheet may hold; a longer sheet is refused before any row is read.
     IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "10000"))
+    #: The product import's upload (a sheet and a ZIP of photos together); every other request
+    #: keeps MAX_CONTENT_LENGTH. deploy/nginx.conf gets the same limit for that one address.
+    IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("IMPORT_MAX_UPLOAD_BYTES", 200 * 1024 * 1024))
     #: <url> entries per sitemap part (the protocol's limit is 50,000); tests lower it.
     SITEMAP_URLS_PER_FILE = int(os.environ.get("SITEMAP_URLS_PER_FILE", "50000"))
     #: Pin "today" (ISO date) for demos and tests of date-dependent pages; None = the real date.

@@ -32,10 +32,12 @@ mkdir -p "$RUN_DIR"
 "$BIN/flask" --app app db upgrade
 
 MAX_BODY="$("$BIN/python" -c 'from config import Config; print(Config.MAX_CONTENT_LENGTH)')"
+IMPORT_BODY="$("$BIN/python" -c 'from config import Config; print(Config.IMPORT_MAX_UPLOAD_BYTES)')"
 sed -e "s|@LISTEN@|${NGINX_LISTEN:-$PORT}|g" \
     -e "s|@UPSTREAM@|$GUNICORN_BIND|g" \
     -e "s|@STATIC_ROOT@|$ROOT/static|g" \
     -e "s|@CLIENT_MAX_BODY_SIZE@|$MAX_BODY|g" \
+    -e "s|@IMPORT_MAX_BODY_SIZE@|$IMPORT_BODY|g" \
     -e "s|@RUN_DIR@|$RUN_DIR|g" \
     -e "s|@USER@|${NGINX_USER:-$(id -un)}|g" \
     deploy/nginx.conf >"$RUN_DIR/nginx.conf"
