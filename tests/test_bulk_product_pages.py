@@ -661,6 +661,16 @@ def test_an_upload_over_the_limit_is_a_413(member, monkeypatch):
     assert batch_of(upload(member, SHEET, archive=archive.getvalue())).archive_names == ["anh.jpg"]
 
 
+def test_only_a_member_may_send_the_import_a_large_body(client):
+    """A buyer posting to the import gets the site's usual limit, not the import's."""
+    buyer = create_user()
+    db.session.commit()
+    sign_in(client, buyer)
+    size = client.application.config["MAX_CONTENT_LENGTH"] + 1024
+    response = client.post(BASE + "/", data=b"\0" * size, content_type="application/octet-stream")
+    assert response.status_code == 413
+
+
 # --------------------------------------------------------------------------- query count
 
 

@@ -26,6 +26,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from shop.access import member_blueprint
+from shop.accounts.models import Role
 from shop.bulk import products
 from shop.bulk.archive import ArchiveError
 from shop.bulk.jobs import failure_of
@@ -65,11 +66,12 @@ def _allow_large_upload() -> None:
 
     Flask-WTF's CSRF check (an app-wide before-request hook) parses the form before the view
     runs, so setting `request.max_content_length` in the view would come too late: this hook
-    runs first of all. Only a signed-in visitor posting to the upload gets the larger limit.
+    runs first of all. Only a signed-in cooperative member posting to the upload gets the
+    larger limit: anybody else sends no more than any other form takes.
     """
     if request.endpoint != "product_import.upload" or request.method != "POST":
         return
-    if current_user.is_authenticated:
+    if current_user.is_authenticated and current_user.role == Role.MEMBER:
         request.max_content_length = upload_limit()
 
 
