@@ -1,5 +1,6 @@
 """Declarative base with a constraint naming convention, shared column helpers."""
 
+import contextvars
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, MetaData, event
@@ -50,8 +51,15 @@ def _sqlite_on_begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _request_may_write() else "BEGIN")
 
 
+#: True in a thread that writes outside any request (a bulk import's job, shop.bulk.jobs):
+#: its transactions take SQLite's write lock up front, as a POST's do.
+background_writer: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "background_writer", default=False
+)
+
+
 def _request_may_write() -> bool:
-    """A POST takes SQLite's write lock up front.
+    """A POST, or a background writer, takes SQLite's write lock up front.
 
     Two requests that both read and then write under a plain BEGIN deadlock on the upgrade
     to a write lock, and SQLite fails one at once ("database is locked") whatever the busy
@@ -59,6 +67,8 @@ def _request_may_write() -> bool:
     """
     from flask import has_request_context, request
 
+    if background_writer.get():
+        return True
     return has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
 
 

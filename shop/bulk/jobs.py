@@ -43,7 +43,7 @@ from shop.bulk.products import check, photo_key, referenced_photos
 from shop.catalog import services
 from shop.catalog.models import Product, ProductImage, ProductStatus
 from shop.cooperatives.models import Cooperative, CooperativeStatus
-from shop.db import utcnow
+from shop.db import background_writer, utcnow
 from shop.extensions import db
 from shop.media.images import ImageRejected
 from shop.media.services import prepare_image, store_prepared
@@ -88,6 +88,9 @@ def start(batch: ImportBatch) -> None:
 
 
 def _run_in_thread(app, batch_id: int) -> None:
+    # On SQLite the job's transactions take the write lock first: begun as reads, they would
+    # deadlock with a request's write on the upgrade, and SQLite fails one of them at once.
+    background_writer.set(True)
     with app.app_context():
         try:
             run(batch_id)
