@@ -257,11 +257,12 @@ def _ranked_template(dialect: str, wanted: tuple) -> Select:
     texts = [bindparam(f"tier{n}", type_=String) for n in range(len(wanted))]
     phrase_param = bindparam("phrase", type_=String)
     arms = []
+    window = _pg_window() if dialect == "postgresql" else None
     for (exact, phrase, stmt), search in zip(
         _tier_selects(dialect, wanted, texts, phrase_param), texts, strict=True
     ):
         if dialect == "postgresql":
-            ids = _pg_arm((exact, phrase), search, phrase_param)
+            ids = _pg_arm((exact, phrase), search, phrase_param, window)
         else:
             ids = stmt.order_by(key.desc()).limit(bindparam("end", type_=Integer)).subquery()
         arm = select(
@@ -278,7 +279,26 @@ def _ranked_template(dialect: str, wanted: tuple) -> Select:
     )
 
 
-def _pg_arm(tier: tuple, search, phrase):
+def _pg_window():
+    """The newest RECENT_WINDOW entries (_pg_arm()) and the oldest key among them, as CTEs.
+
+    Written once for every tier of a query: PostgreSQL plans them once (a CTE per tier made
+    planning cost more than running), and reads the window once, when a tier first needs it.
+    """
+    t = pg_table
+    window = bindparam("window", type_=Integer)
+    recent = (
+        select(t.c.product_id, t.c.document, t.c.name, t.c.name_en, t.c.context)
+        .order_by(t.c.product_id.desc())
+        .limit(window)
+        .cte("recent_rows")
+        .prefix_with("MATERIALIZED")
+    )
+    bound = select(func.min(recent.c.product_id).label("oldest")).cte("recent_bound")
+    return recent, bound
+
+
+def _pg_arm(tier: tuple, search, phrase, window):
     """PostgreSQL: the keys of a tier's first :end matches, newest first, read in two steps.
 
     The planner cannot tell how many entries a tier holds (the words of a product's name go
@@ -286,33 +306,25 @@ def _pg_arm(tier: tuple, search, phrase):
     phrase at all), and guessing wrong costs either way: through the GIN index it reads every
     match of a common tier (10,000 rows for "dong ho", 90 ms), newest first along the key it
     reads the whole table for a rare one. So a tier is first read among the RECENT_WINDOW
-    newest entries, in key order, which fills a page of a common tier; what the page still
-    needs after that comes from the GIN index among the older entries, which a common tier
-    never reaches (the Append runs its parts in turn, and the LIMIT stops it) and a rare one
-    reads cheaply. The two parts do not overlap and keep the order: newest first.
+    newest entries (`window`, from _pg_window()), which fills a page of a common tier; what
+    the page still needs after that comes from the GIN index among the older entries, which a
+    common tier never reaches (the Append runs its parts in turn, and the LIMIT stops it) and
+    a rare one reads cheaply. The two parts do not overlap and keep the order: newest first.
     """
+    recent_rows, bound = window
     t = pg_table
     end = bindparam("end", type_=Integer)
-    window = bindparam("window", type_=Integer)
-    recent_rows = (
-        select(t.c.product_id, t.c.document, t.c.name, t.c.name_en, t.c.context)
-        .order_by(t.c.product_id.desc())
-        .limit(window)
-        .subquery("recent_rows")
-    )
     recent = (
         select(recent_rows.c.product_id)
         .where(*_tier_conditions("postgresql", tier, search, phrase, recent_rows))
         .order_by(recent_rows.c.product_id.desc())
         .limit(end)
     )
-    newest = select(t.c.product_id).order_by(t.c.product_id.desc()).limit(window).subquery()
-    oldest_recent = select(func.min(newest.c.product_id)).scalar_subquery()
     older = (
         select(t.c.product_id)
         .where(
             *_tier_conditions("postgresql", tier, search, phrase),
-            t.c.product_id < oldest_recent,
+            t.c.product_id < select(bound.c.oldest).scalar_subquery(),
         )
         .order_by(t.c.product_id.desc())
         .limit(end)
