@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from shop.catalog.models import mask_to_months, months_to_mask
-from shop.text.folding import clean, fold, slugify
+from shop.text.folding import clean, fold, fold_words, slugify
 from shop.text.formatting import format_date, format_quantity, format_vnd
 
 
@@ -95,3 +95,17 @@ def test_format_date_is_day_first():
 def test_season_months_round_trip():
     assert mask_to_months(months_to_mask([1, 2, 12])) == [1, 2, 12]
     assert months_to_mask(range(1, 13)) == 4095
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("Xã/Phường  Từ Sơn", "xa phuong tu son"),
+        ("Bánh, kẹo đặc sản", "banh keo dac san"),
+        ("  Đồ gỗ - mỹ nghệ. ", "do go my nghe"),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_fold_words_compares_names_typed_in_a_sheet(text, words):
+    assert fold_words(text) == words

@@ -24,13 +24,13 @@ import difflib
 import io
 import re
 import secrets
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from openpyxl.utils import get_column_letter
 from sqlalchemy import select, update
 
 from shop.bulk.archive import open_photo_archive
@@ -51,7 +51,7 @@ from shop.db import utcnow
 from shop.extensions import db
 from shop.media.commands import IMPORT_ARCHIVE_DAYS, IMPORTS_PREFIX
 from shop.media.storage import get_storage
-from shop.text.folding import fold, nfc
+from shop.text.folding import fold, fold_words, nfc
 from shop.text.money import PriceError, parse_vnd
 
 #: The highest price a product row can hold (the column is a 32-bit integer on PostgreSQL).
@@ -165,26 +165,20 @@ KEYS = tuple(column.key for column in COLUMNS)
 
 
 def column_letter(index: int) -> str:
-    """'A' for 0, 'AA' for 26: a column as a spreadsheet names it."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
+    """'A' for 0, 'AA' for 26: a column (counted from 0) as a spreadsheet names it."""
+    return get_column_letter(index + 1)
 
 
 # --------------------------------------------------------------------------- vocabularies
 
 
-def match_key(text: str) -> str:
-    """A name as compared: folded, punctuation and extra spaces left out."""
-    return " ".join(re.sub(r"[^\w]+", " ", fold(text)).split())
+#: A name as compared: folded, punctuation and extra spaces left out.
+match_key = fold_words
 
 
 def verbatim_key(text: str) -> str:
     """A name as written, for the exact match: NFC, case folded, spaces collapsed."""
-    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
+    return " ".join(nfc(text).casefold().split())
 
 
 @dataclass

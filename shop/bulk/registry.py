@@ -47,14 +47,13 @@ from shop.cooperatives.models import (
 from shop.cooperatives.rules import normalize_phone, normalize_tax_code, tax_code_error
 from shop.db import utcnow
 from shop.extensions import db
-from shop.text.folding import fold, nfc, slugify
+from shop.text.folding import fold_words, nfc, slugify
 
 FIRST_YEAR = 1950
 MAX_MEMBERS = 1_000_000
 _TAX_SHAPE = re.compile(r"^\d{10}(-\d{3})?$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CONTROL_ONE_LINE = re.compile(r"[\x00-\x1f\x7f]")
-_NOT_WORD = re.compile(r"[^\w]+")
 
 
 @dataclass(frozen=True)
@@ -164,9 +163,8 @@ LEGAL_FORM_NAMES = {
 CREDIT_FUND_SECTOR = "quy-tin-dung-nhan-dan"
 
 
-def folded(value: str) -> str:
-    """fold() with punctuation as spaces and spaces collapsed: "Xã/Phường" → "xa phuong"."""
-    return " ".join(_NOT_WORD.sub(" ", fold(value or "")).split())
+#: fold() with punctuation as spaces and spaces collapsed: "Xã/Phường" → "xa phuong".
+folded = fold_words
 
 
 # --------------------------------------------------------------------------- the template

@@ -26,6 +26,17 @@ def fold(value: str) -> str:
     return unicodedata.normalize("NFC", stripped)
 
 
+_NOT_WORD = re.compile(r"[^\w]+")
+
+
+def fold_words(value: str | None) -> str:
+    """fold(), punctuation as spaces, spaces collapsed: "Xã/Phường  Từ Sơn" → "xa phuong tu son".
+
+    How a name typed in a spreadsheet is compared with the names the site knows.
+    """
+    return " ".join(_NOT_WORD.sub(" ", fold(value or "")).split())
+
+
 def slugify(value: str, max_length: int = 150) -> str:
     """Make an ASCII slug; đ/Đ becomes d before marks are stripped."""
     slug = _NON_SLUG.sub("-", fold(value)).strip("-")
