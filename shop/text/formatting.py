@@ -1,5 +1,6 @@
 """Prices, quantities and dates the way Vietnamese readers write them."""
 
+import functools
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -11,10 +12,14 @@ NBSP = "\u00a0"
 
 def format_vnd(amount: int | None, lang: str = "vi") -> str | None:
     """Format whole VND: 120.000 ₫ (vi) or 120,000 ₫ (en); None when there is no price."""
-    if amount is None:
-        return None
+    return None if amount is None else _format_vnd(int(amount), lang)
+
+
+#: A listing formats two dozen prices, many alike; Babel takes ~40 µs for each.
+@functools.lru_cache(maxsize=4096)
+def _format_vnd(amount: int, lang: str) -> str:
     locale = "vi_VN" if lang == "vi" else "en_US"
-    return f"{format_decimal(int(amount), locale=locale, group_separator=True)}{NBSP}₫"
+    return f"{format_decimal(amount, locale=locale, group_separator=True)}{NBSP}₫"
 
 
 def format_quantity(value: Decimal | float | int, lang: str = "vi") -> str:

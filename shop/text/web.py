@@ -8,7 +8,7 @@ from flask_babel import gettext
 from shop import clock
 from shop.extensions import babel
 from shop.text.formatting import format_date, format_quantity, format_vnd
-from shop.text.i18n import current_lang
+from shop.text.i18n import current_lang, install_template_gettext
 
 
 def select_locale() -> str:
@@ -51,6 +51,7 @@ def price_label(price_vnd: int | None, unit=None) -> str:
 def init_i18n(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(app.root_path) + "/translations")
     babel.init_app(app, locale_selector=select_locale)
+    install_template_gettext(app.jinja_env)
     app.before_request(remember_language)
     app.jinja_env.filters.update(
         vnd=lambda amount: format_vnd(amount, current_lang()),
