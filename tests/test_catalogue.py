@@ -509,6 +509,10 @@ def test_sector_and_category_pages_walk_by_cursor(many, blank_client):
     assert "đây là trang đầu" in page and "9 sản phẩm" in page
 
 
+#: A statement that counts products (or any rows but a vocabulary's).
+COUNTS_ROWS = re.compile(r"count\((?!(sector|category|locality|certification_kind)\.)", re.I)
+
+
 def test_sector_and_category_pages_count_from_the_cached_table(shop, blank_client, count_queries):
     agri = shop["sector"]["nong-nghiep"]
     assert as_dict(facets(sector=agri).categories) == {"rau-cu-qua-tuoi": 3, "mat-ong": 2}
@@ -520,8 +524,9 @@ def test_sector_and_category_pages_count_from_the_cached_table(shop, blank_clien
     for url in ("/linh-vuc/nong-nghiep", "/danh-muc/mat-ong"):
         with count_queries() as counter:
             assert blank_client.get(url).status_code == 200
-        # The catalogue's cached counts: no grouping, no COUNT of its own.
-        assert not [s for s in counter.statements if "GROUP BY" in s or "count(" in s.lower()]
+        # The catalogue's cached counts: no grouping, no COUNT of products of its own (the
+        # catalogue version counts the rows of the small vocabulary tables).
+        assert not [s for s in counter.statements if "GROUP BY" in s or COUNTS_ROWS.search(s)]
         assert counter.count <= 3 + listing_statements()
     assert "2 sản phẩm" in get(blank_client, "/danh-muc/mat-ong")
 
@@ -744,9 +749,9 @@ def test_search_query_narrows_the_facets_and_ranks_by_relevance(client, app, mon
 def test_catalogue_statements_do_not_grow_with_filters_or_page_size(
     shop, small_pages, blank_client, count_queries, url
 ):
-    """Three: the vocabularies (which the filters are looked up in), the catalogue version and
-    the page (on PostgreSQL after fixing its join order); with a search query the narrowed
-    grouping instead of the version."""
+    """Two: the catalogue version and the page (on PostgreSQL after fixing its join order).
+    The vocabularies, which the filters are looked up in, are kept while the version stands;
+    a search query's narrowed grouping is kept too."""
     assert blank_client.get(url).status_code == 200  # the counts' table is built
     counts = []
     for per_page in (3, 24):
@@ -754,4 +759,4 @@ def test_catalogue_statements_do_not_grow_with_filters_or_page_size(
         with count_queries() as counter:
             assert blank_client.get(url).status_code == 200
         counts.append(counter.count)
-    assert counts[0] == counts[1] == 2 + listing_statements(), counts
+    assert counts[0] == counts[1] == 1 + listing_statements(), counts

@@ -1,13 +1,15 @@
 """Public pages of the catalog domain: sectors, categories, the catalogue and product pages."""
 
+import functools
 import re
 from dataclasses import replace
 from urllib.parse import urlencode
 
 from babel.numbers import format_decimal
-from flask import abort, render_template, request, url_for
+from flask import abort, get_template_attribute, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -40,6 +42,21 @@ def ocop_label(stars: int) -> str:
     if stars < max(OCOP_CHOICES):
         return _("Từ %(stars)d sao", stars=stars)
     return _("%(stars)d sao", stars=stars)
+
+
+@bp.app_template_global()
+def ocop_badge_markup(stars: int) -> Markup:
+    """A card's OCOP badge (macros/ui.html, ocop_badge_body) in the request's language.
+
+    Rendered once per language and number of stars: a listing by OCOP stars shows two dozen
+    alike, and each took as long to render as the rest of its card.
+    """
+    return _ocop_badge(current_lang(), stars)
+
+
+@functools.lru_cache(maxsize=16)
+def _ocop_badge(lang: str, stars: int) -> Markup:
+    return Markup(get_template_attribute("macros/ui.html", "ocop_badge_body")(stars))
 
 
 @bp.app_template_global()
@@ -234,9 +251,10 @@ def category(slug):
 @bp.get("/san-pham")
 def catalogue():
     today = clock.today()
-    vocab = queries.vocabularies()
+    version = queries.catalogue_version()
+    vocab = queries.vocabularies(version)
     filters, sort, notices = read_filters(request.args, vocab=vocab)
-    facets = queries.facet_counts(filters, today, vocab)
+    facets = queries.facet_counts(filters, today, vocab, version)
     # Sorted by relevance, the listing joins the search's hits, which narrow it already.
     narrowed = replace(filters, query=None) if sort == "relevance" else filters
     stmt = queries.filtered_products(narrowed, today)

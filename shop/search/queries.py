@@ -51,6 +51,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import TSQUERY
 
+from shop.catalog.cards import card_of, card_select
 from shop.catalog.models import Category, Product
 from shop.catalog.queries import newest_first, public_products, with_card_data
 from shop.cooperatives.models import Cooperative, Sector
@@ -405,7 +406,7 @@ def _page_template(ranking: Select, columns: tuple | None) -> Select:
         .where(public_products().whereclause)
         .order_by(page.c.exact.desc(), page.c.phrase.desc(), Product.id.desc())
     )
-    return stmt if columns else with_card_data(stmt)
+    return stmt if columns else card_select(stmt)
 
 
 def page_products(
@@ -415,8 +416,9 @@ def page_products(
     columns: tuple | None = None,
     found: int | None = None,
 ):
-    """(select, parameters): public products offset+1 … offset+limit of the ranking, with card
-    data loaded, or only these `columns` of Product. Run it with run_page()."""
+    """(select, parameters): public products offset+1 … offset+limit of the ranking, as card
+    rows (shop.catalog.cards.card_of()), or only these `columns` of Product. Run it with
+    run_page()."""
     ranking, params = ranked(query, limit, offset, found)
     return _page_template(ranking, columns), params
 
@@ -473,7 +475,7 @@ class SearchPage(Pagination):
             return []
         limit = min(self.per_page, self.found - offset)
         stmt, params = page_products(query, limit, offset, found=found)
-        return list(run_page(stmt, params).scalars().unique())
+        return [card_of(row) for row in run_page(stmt, params)]
 
     def _query_count(self) -> int:
         return self.found
