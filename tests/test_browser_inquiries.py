@@ -64,12 +64,21 @@ def shoot(page, name: str, tmp_path: Path) -> None:
         page.screenshot(path=str(folder / name), full_page=True)
 
 
-def open_inquiry_of(page, buyer: str) -> None:
-    """From the dashboard: the inbox (its nav link counts the new one), then the buyer's row."""
+def open_inquiry_of(page, buyer: str, own: list[str], others: list[str]) -> None:
+    """From the dashboard: the inbox (its nav link counts the new one), then the buyer's row.
+
+    The buyer's one row names this cooperative's products (`own`), never the other's.
+    """
     page.goto("/quan-ly-htx/")
     expect(page.get_by_text(re.compile(r"^\d+ yêu cầu mới$"))).to_be_visible()
     page.locator(".dash-nav").get_by_role("link", name=re.compile("^Yêu cầu báo giá")).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Yêu cầu báo giá")
+    row = page.locator(".inquiry-row", has_text=buyer)
+    expect(row).to_have_count(1)
+    for name in own:
+        expect(row).to_contain_text(name)
+    for name in others:
+        expect(page.locator("main")).not_to_contain_text(name)
     page.get_by_role("link", name=re.compile(f"^Xem và trả lời — {buyer} #")).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(buyer)
 
@@ -107,9 +116,11 @@ def test_a_buyer_asks_two_cooperatives_and_reads_both_replies(
         LOTUS: "Trà sen 180.000 ₫/hộp, củ sen 45.000 ₫/kg. Giao thứ Năm.",
         FISH: "Cá trắm giòn 150.000 ₫/kg, giao bằng thùng đá.",
     }
+    names = {LOTUS: [p[1] for p in PRODUCTS[:2]], FISH: [PRODUCTS[2][1]]}
     for coop, answer in answers.items():
         log_in(page, members[coop], PASSWORD)
-        open_inquiry_of(page, buyer)
+        others = [name for other, listed in names.items() if other != coop for name in listed]
+        open_inquiry_of(page, buyer, names[coop], others)
         case = page.locator(".inquiry-case")
         expect(case.get_by_role("link", name="Gọi 0912 345 678")).to_have_attribute(
             "href", "tel:0912345678"

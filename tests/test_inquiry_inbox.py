@@ -525,11 +525,17 @@ def test_an_empty_or_long_note_is_refused(sent):
 
 
 @pytest.mark.parametrize(
-    "target, label",
-    [("won", "Đã chốt đơn"), ("lost", "Không thành"), ("spam", "Thư rác")],
+    "target, label, buyer_reads",
+    [
+        ("won", "Đã chốt đơn", "Đã thỏa thuận mua bán"),
+        ("lost", "Không thành", "Đã kết thúc, không thành giao dịch"),
+        ("spam", "Thư rác", None),
+    ],
 )
-def test_a_member_sets_the_result(sent, target, label):
+def test_a_member_sets_the_result(sent, target, label, buyer_reads):
     client, inquiry = sent["member_a"], sent["a"]
+    page = page_text(client.get(f"{INBOX}/{inquiry.id}"))
+    assert "Người mua thấy kết quả mua bán trên trang riêng của họ (không có email báo)" in page
     before_mail = len(emails())
     response = set_status(client, inquiry, target)
     assert response.status_code == 302
@@ -543,6 +549,14 @@ def test_a_member_sets_the_result(sent, target, label):
         )
     )
     assert entry.before == {"status": "new"} and entry.after == {"status": target}
+    # The buyer reads the result on the private page, as the note says (spam: no page at all).
+    link_a, link_b = sent_links()
+    assert "HTX Mật Ong Gửi Thử" in page_text(sent["buyer"].get(link_b))
+    if buyer_reads is None:
+        assert sent["buyer"].get(link_a).status_code == 404
+    else:
+        text = page_text(sent["buyer"].get(link_a))
+        assert "HTX Rau Gửi Thử" in text and buyer_reads in text
 
 
 def test_two_members_at_once_one_wins_the_other_gets_409(sent, demo_db):
