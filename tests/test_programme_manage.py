@@ -132,6 +132,7 @@ def test_create_a_programme(staff_client):
             "end_date": "2027-04-13",
             "registration_deadline": "",
             "venue_vi": "Nhà văn hóa phường Vũ Ninh",
+            "description_vi": "Rau, gạo và mật ong của các hợp tác xã.\nMở cửa từ 7 giờ.",
             "plan_columns": "4",
             "plan_rows": "2",
             "zones": "Nông sản\n\n  Làng nghề  \n",
@@ -145,6 +146,9 @@ def test_create_a_programme(staff_client):
     assert programme.status == ProgrammeStatus.DRAFT
     assert programme.zones == ["Nông sản", "Làng nghề"]
     assert (programme.start_date, programme.end_date) == (date(2027, 4, 12), date(2027, 4, 13))
+    assert programme.venue_vi == "Nhà văn hóa phường Vũ Ninh"
+    assert programme.description_vi == "Rau, gạo và mật ong của các hợp tác xã.\nMở cửa từ 7 giờ."
+    assert programme.registration_deadline is None
     page = staff_client.get(f"{CONSOLE}/{programme.id}?lang=vi").get_data(as_text=True)
     assert "Đã tạo chương trình “Phiên chợ Nông sản Xuân” (bản nháp)." in html.unescape(page)
     empty_cells = re.findall(r'aria-label="Thêm gian hàng ở cột (\d), hàng (\d)"', page)

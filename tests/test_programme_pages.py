@@ -10,12 +10,20 @@ import pytest
 from flask_babel import refresh
 from sqlalchemy import select, update
 
+from shop.accounts.models import Role
 from shop.catalog.models import Product, ProductStatus
 from shop.cooperatives.models import Cooperative, CooperativeStatus, Sector
 from shop.extensions import db
 from shop.notify.messages import VIETNAM
 from shop.programmes.models import Booth, BoothProduct, BoothSlot, Programme, ProgrammeStatus
-from tests.factories import create_booth, create_cooperative, create_product, create_programme
+from tests.factories import (
+    create_booth,
+    create_cooperative,
+    create_product,
+    create_programme,
+    create_user,
+)
+from tests.helpers import sign_in
 
 DEMO_2027 = "tuan-hang-htx-ocop-bac-ninh-xuan-2027"
 DEMO_2022 = "tong-ket-2022-lien-minh-htx-bac-ninh-trung-bay-san-pham"
@@ -60,9 +68,17 @@ def test_list_groups_programmes_by_timing(client):
         end_date=date(2027, 6, 2),
     )
     create_programme(title_vi="Chương trình nháp bí mật", status=ProgrammeStatus.DRAFT)
+    create_programme(  # around the pinned day, 26/11/2026
+        title_vi="Phiên chợ đang diễn ra",
+        title_en="Market on now",
+        start_date=date(2026, 11, 25),
+        end_date=date(2026, 11, 27),
+    )
     db.session.commit()
     page = get(client, "/chuong-trinh")
     upcoming, past = page.index("Sắp diễn ra"), page.index("Đã diễn ra")
+    # What is on now comes first.
+    assert page.index("Đang diễn ra") < page.index("Phiên chợ đang diễn ra") < upcoming
     assert upcoming < page.index("Tuần hàng HTX & OCOP Bắc Ninh – Xuân Đinh Mùi 2027") < past
     assert past < page.index("Tổng kết năm 2022 của Liên minh HTX tỉnh Bắc Ninh")
     assert past < page.index("Hội chợ đã lưu trữ dù ngày còn tới")
@@ -71,6 +87,7 @@ def test_list_groups_programmes_by_timing(client):
     assert "Đang nhận đăng ký gian hàng" in card and "hạn 28/02/2027" in card
     english = get(client, "/chuong-trinh", "en")
     assert "Open for booth applications" in english and "deadline 28/02/2027" in english
+    assert english.index("Ongoing") < english.index("Market on now") < english.index("Upcoming")
 
 
 # --------------------------------------------------------------------------- the plan
@@ -274,3 +291,42 @@ def test_public_programme_page_statements_do_not_grow_from_3_to_30_booths(client
     small = measure()
     add_booths(range(4, 31))
     assert measure() == small
+
+
+# --------------------------------------------------------------------------- the way to apply
+
+
+def test_an_open_programme_shows_cooperatives_the_way_to_apply(client):
+    url = f"/chuong-trinh/{DEMO_2027}"
+    apply = f'href="/quan-ly-htx/chuong-trinh/{DEMO_2027}/dang-ky"'
+    page = get(client, url)
+    assert f"{apply}>Hợp tác xã: đăng ký gian hàng</a>" in page
+    assert "Cooperatives: apply for a booth" in get(client, url, "en")
+    # Anyone not signed in is asked to sign in first, then lands on the form.
+    response = client.get(f"/quan-ly-htx/chuong-trinh/{DEMO_2027}/dang-ky")
+    assert response.status_code == 302 and "/tai-khoan/dang-nhap" in response.headers["Location"]
+    # A member goes straight to the form.
+    member = create_user(cooperative=create_cooperative(name="HTX Muốn Đăng Ký"))
+    db.session.commit()
+    sign_in(client, member)
+    assert apply in get(client, url)
+    form = get(client, f"/quan-ly-htx/chuong-trinh/{DEMO_2027}/dang-ky")
+    assert "Gửi đơn đăng ký" in form
+    # Buyers and staff have no form to go to.
+    for role in (Role.BUYER, Role.STAFF):
+        sign_in(client, create_user(role))
+        db.session.commit()
+        assert apply not in get(client, url)
+
+
+def test_no_way_to_apply_once_the_deadline_passed_or_applications_stop(client):
+    url = f"/chuong-trinh/{DEMO_2027}"
+    programme = db.session.scalar(select(Programme).where(Programme.slug == DEMO_2027))
+    programme.registration_deadline = date(2026, 11, 25)  # the pinned today is 26/11/2026
+    db.session.commit()
+    assert "dang-ky" not in get(client, url)
+    programme.registration_deadline = date(2027, 2, 28)
+    programme.status = ProgrammeStatus.PUBLISHED
+    db.session.commit()
+    assert "dang-ky" not in get(client, url)
+    assert "Hợp tác xã: đăng ký gian hàng" not in get(client, f"/chuong-trinh/{DEMO_2022}")

@@ -493,6 +493,7 @@ def test_assign_booth_refusals_write_nothing(fair, staff):
     ]
     for target, cooperative, chosen, status, says in cases:
         refused(services.assign_booth, target, cooperative, chosen, staff, status=status, says=says)
+    assert counts() == before
     newcomer = create_cooperative(name="HTX Mới")
     mine = [create_product(newcomer) for _ in range(11)]
     before = counts()

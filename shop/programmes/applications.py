@@ -82,7 +82,7 @@ def status_label(status) -> str:
 
 def deadline_of(programme: Programme):
     """The last day to apply: the registration deadline, else the first day of the programme."""
-    return programme.registration_deadline or programme.start_date
+    return programme.application_deadline
 
 
 def _clean_text(value, limit: int, message) -> str:

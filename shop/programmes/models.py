@@ -65,6 +65,15 @@ class Programme(Bilingual, TimestampMixin, Base):
         order_by="Booth.number",
     )
 
+    @property
+    def application_deadline(self) -> date:
+        """The last day to apply for a booth: the registration deadline, else the first day."""
+        return self.registration_deadline or self.start_date
+
+    def takes_applications(self, today: date) -> bool:
+        """Open for applications and the deadline not passed (rules.check_open_for_applications)."""
+        return self.status == ProgrammeStatus.OPEN and today <= self.application_deadline
+
     def timing(self, today: date) -> str:
         if today < self.start_date:
             return "upcoming"

@@ -107,7 +107,7 @@ def check_featured(cooperative: Cooperative, products: list[Product]) -> None:
 def check_open_for_applications(programme: Programme, today: date) -> None:
     if programme.status != ProgrammeStatus.OPEN:
         raise ProgrammeError(_l("Chương trình này không nhận đăng ký gian hàng."), status=409)
-    deadline = programme.registration_deadline or programme.start_date
+    deadline = programme.application_deadline
     if today > deadline:
         raise ProgrammeError(
             _l("Đã hết hạn đăng ký gian hàng (%(day)s).", day=deadline.strftime("%d/%m/%Y")),

@@ -270,7 +270,7 @@ def set_status(actor, programme: Programme, status: ProgrammeStatus) -> None:
             status=409,
         )
     if status == S.OPEN:
-        deadline = programme.registration_deadline or programme.start_date
+        deadline = programme.application_deadline
         if clock.today() > deadline:
             raise ProgrammeError(
                 _l(
