@@ -89,21 +89,27 @@ class Card(Bilingual):
         return Product.ocop_valid_on(self, day)
 
 
+#: The product's own columns of a card, in the order of Card's first fields.
+PRODUCT_COLUMNS = (
+    Product.id,
+    Product.slug,
+    Product.name_vi,
+    Product.name_en,
+    Product.price_vnd,
+    Product.ocop_stars,
+    Product.ocop_expires_on,
+    Product.published_at,
+    Product.category_id,
+)
+
+
 @functools.cache
 def _card_parts() -> tuple[tuple, tuple]:
     """(columns, joins) of card_select(), made once: building them took longer than the query."""
     cover = aliased(ProductImage, name="card_cover")
     image = aliased(StoredImage, name="card_image")
     columns = (
-        Product.id,
-        Product.slug,
-        Product.name_vi,
-        Product.name_en,
-        Product.price_vnd,
-        Product.ocop_stars,
-        Product.ocop_expires_on,
-        Product.published_at,
-        Product.category_id,
+        *PRODUCT_COLUMNS,
         Unit.name_vi,
         Unit.name_en,
         Sector.slug,
@@ -141,46 +147,19 @@ def card_select(stmt: Select) -> Select:
 
 
 def card_of(row) -> Card:
-    """The Card of one row of card_select()."""
-    (
-        id_,
-        slug,
-        name_vi,
-        name_en,
-        price,
-        stars,
-        expires,
-        published,
-        category_id,
-        unit_vi,
-        unit_en,
-        sector,
-        coop,
-        coop_en,
-        locality,
-        alt_vi,
-        alt_en,
-        sha256,
-        width,
-        height,
-        *extra,
-    ) = row
+    """The Card of one row of card_select(): its first columns are the Card's own fields."""
+    own = len(PRODUCT_COLUMNS)
+    unit_vi, unit_en, sector, coop, coop_en, locality = row[own : own + 6]
+    alt_vi, alt_en, sha256, width, height = row[own + 6 : own + 11]
+    extra = tuple(row[own + 11 :])
     cover = None
     if sha256 is not None:
         cover = CardPhoto(CardImage(sha256, width, height), alt_vi, alt_en)
     return Card(
-        id_,
-        slug,
-        name_vi,
-        name_en,
-        price,
-        stars,
-        expires,
-        published,
-        category_id,
-        CardName(unit_vi, unit_en),
-        CardSector(sector),
-        CardCooperative(coop, coop_en, CardLocality(locality)),
-        cover,
-        tuple(extra) if extra else None,
+        *row[:own],
+        unit=CardName(unit_vi, unit_en),
+        sector=CardSector(sector),
+        cooperative=CardCooperative(coop, coop_en, CardLocality(locality)),
+        cover=cover,
+        search_ranking=extra or None,
     )
