@@ -1059,7 +1059,8 @@ def _page_rows(
     stmt = card_select(stmt).limit(limit).offset(offset or None)
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(JOINS_AS_WRITTEN)
-    return [card_of(row) for row in db.session.execute(stmt)]
+    # Plain rows: run on the session's connection, past the ORM's handling of results.
+    return [card_of(row) for row in db.session.connection().execute(stmt)]
 
 
 def _relevance_rows(stmt: Select, columns: list, down: bool, limit: int, offset) -> list:
@@ -1085,7 +1086,7 @@ def _relevance_rows(stmt: Select, columns: list, down: bool, limit: int, offset)
         .order_by(*(key.desc() if down else key.asc() for key in keys))
         .add_columns(*keys[:3])  # the ranking, for key_of: the cursor carries it
     )
-    return [card_of(row) for row in db.session.execute(card_select(rows))]
+    return [card_of(row) for row in db.session.connection().execute(card_select(rows))]
 
 
 #: A listing's joins are lookups by key from the rows the sort's index gives, in the order they

@@ -431,7 +431,7 @@ def run_page(stmt: Select, params: dict):
     """
     if dialect_name() == "postgresql":
         db.session.execute(text("SET LOCAL join_collapse_limit = 1"))
-    return db.session.execute(stmt, params)
+    return db.session.connection().execute(stmt, params)
 
 
 def apply_search(stmt: Select, query: ParsedQuery) -> tuple[Select, list]:
