@@ -91,8 +91,12 @@ def card_options() -> tuple:
     )
 
 
+@functools.lru_cache(maxsize=8)
 def ocop_valid(day: date):
-    """SQL condition: the product holds OCOP stars whose certificate has not expired on `day`."""
+    """SQL condition: the product holds OCOP stars whose certificate has not expired on `day`.
+
+    Made once per day (an expression is immutable; the OCOP listing uses it twice a page).
+    """
     return (Product.ocop_stars > 0) & (
         Product.ocop_expires_on.is_(None) | (Product.ocop_expires_on >= day)
     )
@@ -294,7 +298,7 @@ def catalogue_version() -> tuple:
     kinds: small tables that change by import only). Products are archived, never deleted, by
     the services; anything else (a renamed category) is bounded by FACET_CACHE_SECONDS.
     """
-    row = db.session.execute(version_statement()).one()
+    row = db.session.connection().execute(version_statement()).one()
     return tuple(str(value) for value in row)
 
 
