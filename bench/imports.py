@@ -436,9 +436,10 @@ def child_import(args) -> dict:
         g.cooperative = cooperative  # as a member page has it, should a service look
         products_before = db.session.scalar(select(func.count(Product.id)))
         result["base_mb"] = current_mb()
-        # The upload's request holds both files in memory (the view reads them whole).
+        # As the upload view has them: the sheet read whole, the ZIP as the server spooled it
+        # to disk (checked and copied to storage from the file).
         sheet = Path(args.sheet).read_bytes()
-        archive = Path(args.zip).read_bytes() if args.zip else None
+        archive = open(args.zip, "rb") if args.zip else None  # noqa: SIM115 (closed after use)
         per_phase = reset_peak()
 
         # (a) upload → preview
@@ -449,6 +450,8 @@ def child_import(args) -> dict:
             profile.enable()
         started, cpu = time.perf_counter(), cpu_seconds()
         batch = products.create_batch(cooperative, actor, SHEET_NAME, sheet, archive)
+        if archive is not None:
+            archive.close()
         errors = products.row_errors(batch)
         db.session.commit()
         result["preview_s"] = time.perf_counter() - started

@@ -9,7 +9,10 @@ and deletes the ZIPs of imports by their batch's state.
 import csv
 import io
 import json
+import os
+import tempfile
 import time
+import tracemalloc
 import zipfile
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -320,6 +323,33 @@ def test_create_batch_keeps_rows_and_the_zip(owner, media_storage):
     assert batch.archive_key.startswith(f"imports/{batch.id}-")
     assert media_storage.exists(batch.archive_key)
     assert products.row_errors(batch) == {}
+
+
+def test_a_zip_upload_is_checked_and_stored_from_its_file_not_from_memory(owner, media_storage):
+    """The upload view hands over the ZIP as the server spooled it to disk: 12 MB of photos
+    are checked and copied into storage with a few MB of memory at most."""
+    user, cooperative = owner
+    header = jpeg((40, 30))[:64]  # what the check reads: a JPEG's first bytes
+    photos = {f"anh-{n}.jpg": header + os.urandom(2_000_000) for n in range(6)}
+    with tempfile.TemporaryFile() as upload:
+        with zipfile.ZipFile(upload, "w", zipfile.ZIP_STORED) as archive:
+            for name, data in photos.items():
+                archive.writestr(name, data)
+        size = upload.tell()
+        upload.seek(0)
+        sheet = csv_bytes([row(photos="anh-0.jpg")])
+        del photos
+        tracemalloc.start()
+        try:
+            batch = products.create_batch(cooperative, user, "hang.csv", sheet, upload)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        upload.seek(0)
+        stored = media_storage.get(batch.archive_key)
+        assert len(stored) == size > 12_000_000 and stored == upload.read()
+    assert sorted(batch.archive_names) == [f"anh-{n}.jpg" for n in range(6)]
+    assert peak < 4_000_000, peak  # a third of the ZIP: it was never read whole
 
 
 def test_the_template_example_row_is_left_out(owner):

@@ -220,6 +220,19 @@ def test_put_then_get_returns_the_same_bytes(storage):
     assert storage.exists("ab/abc/800.webp")
 
 
+def test_put_from_a_file_copies_it_from_where_it_stands(storage, tmp_path):
+    """A large upload is given as a file: copied in chunks (and in parts to S3), whole."""
+    data = os.urandom(9 * 1024 * 1024 + 17)  # over S3's 8 MB multipart threshold
+    path = tmp_path / "upload.zip"
+    path.write_bytes(b"skipped" + data)
+    with path.open("rb") as upload:
+        upload.seek(len(b"skipped"))
+        storage.put("imports/1-abc.zip", upload, "application/zip")
+    assert storage.get("imports/1-abc.zip") == data
+    storage.put("imports/2-abc.zip", io.BytesIO(b"small"), "application/zip")
+    assert storage.get("imports/2-abc.zip") == b"small"
+
+
 def test_open_streams_with_size_etag_and_time(storage):
     storage.put("ab/abc/320.webp", b"first", "image/webp")
     opened = storage.open("ab/abc/320.webp")

@@ -275,7 +275,8 @@ def upload():
     if sheet is None or not sheet.filename:
         return _upload_page(_("Hãy chọn tệp bảng tính (.xlsx hoặc .csv) đã điền."), 400)
     photos = request.files.get("photos")
-    archive = photos.read() if photos is not None and photos.filename else None
+    # The ZIP as the server spooled it (to disk past 500 kB): checked and stored from there.
+    archive = photos.stream if photos is not None and photos.filename else None
     try:
         batch = products.create_batch(
             g.cooperative, current_user, sheet.filename, sheet.read(), archive

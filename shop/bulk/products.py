@@ -26,6 +26,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import BinaryIO
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -905,18 +906,24 @@ def create_batch(
     actor,
     sheet_name: str,
     sheet_bytes: bytes,
-    archive_bytes: bytes | None,
+    archive_file: bytes | BinaryIO | None,
 ) -> ImportBatch:
     """Read an upload into a new batch in preview; flushes. Raises SheetError / ArchiveError
-    before anything is written. The ZIP goes to media storage under imports/."""
+    before anything is written. The ZIP goes to media storage under imports/.
+
+    `archive_file`: the ZIP's bytes, or better a seekable file (the upload as the server
+    spooled it to disk): checked and copied to storage without being held in memory.
+    """
     rows = read_rows(sheet_name, sheet_bytes)
     names: list[str] = []
-    if archive_bytes is not None:
-        archive = open_photo_archive(archive_bytes)
+    if archive_file is not None:
+        archive = open_photo_archive(archive_file)
         try:
             names = list(archive.names)
         finally:
             archive.close()
+        if not isinstance(archive_file, bytes | bytearray):
+            archive_file.seek(0)
     batch = ImportBatch(
         kind=BatchKind.PRODUCTS,
         status=BatchStatus.PREVIEW,
@@ -931,9 +938,9 @@ def create_batch(
     )
     db.session.add(batch)
     db.session.flush()
-    if archive_bytes is not None:
+    if archive_file is not None:
         key = f"{IMPORTS_PREFIX}{batch.id}-{secrets.token_hex(8)}.zip"
-        get_storage().put(key, archive_bytes, "application/zip")
+        get_storage().put(key, archive_file, "application/zip")
         batch.archive_key = key
         db.session.flush()
     return batch

@@ -11,6 +11,7 @@ MEDIA_S3_KEY and MEDIA_S3_SECRET are all set, the folder MEDIA_ROOT otherwise.
 
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import suppress
@@ -23,6 +24,8 @@ from flask import Flask, current_app
 
 KEY_RE = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*(?:/[A-Za-z0-9_-][A-Za-z0-9._-]*)*")
 S3_SETTINGS = ("MEDIA_S3_ENDPOINT", "MEDIA_S3_BUCKET", "MEDIA_S3_KEY", "MEDIA_S3_SECRET")
+#: A file given to put() is copied in chunks of this many bytes.
+COPY_CHUNK = 1024 * 1024
 
 
 class MissingObject(KeyError):
@@ -59,8 +62,12 @@ class StoredObject:
 class Storage:
     """What the media code needs from a place that keeps files."""
 
-    def put(self, key: str, data: bytes, content_type: str) -> None:
-        """Store `data` under `key`, replacing what was there, atomically."""
+    def put(self, key: str, data: bytes | BinaryIO, content_type: str) -> None:
+        """Store `data` under `key`, replacing what was there, atomically.
+
+        `data` is bytes, or a binary file read from where it stands to its end in chunks
+        (a large upload is copied, never held in memory whole).
+        """
         raise NotImplementedError
 
     def open(self, key: str) -> StoredObject:
@@ -111,7 +118,7 @@ class LocalStorage(Storage):
     def _path(self, key: str) -> Path:
         return self.root / check_key(key)
 
-    def put(self, key: str, data: bytes, content_type: str) -> None:
+    def put(self, key: str, data: bytes | BinaryIO, content_type: str) -> None:
         path = self._path(key)
         for attempt in range(3):
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -137,9 +144,12 @@ class LocalStorage(Storage):
                 os.unlink(temp_name)
             raise
 
-    def _write(self, out: BinaryIO, data: bytes) -> None:
+    def _write(self, out: BinaryIO, data: bytes | BinaryIO) -> None:
         """Write the bytes of one put into its temporary file (tests fill the disk here)."""
-        out.write(data)
+        if isinstance(data, bytes | bytearray | memoryview):
+            out.write(data)
+        else:
+            shutil.copyfileobj(data, out, COPY_CHUNK)
 
     def open(self, key: str) -> StoredObject:
         path = self._path(key)
@@ -226,10 +236,16 @@ class S3Storage(Storage):
         code = error.response.get("Error", {}).get("Code", "")
         return code in ("404", "NoSuchKey", "NotFound")
 
-    def put(self, key: str, data: bytes, content_type: str) -> None:
-        self.client.put_object(
-            Bucket=self.bucket, Key=check_key(key), Body=data, ContentType=content_type
-        )
+    def put(self, key: str, data: bytes | BinaryIO, content_type: str) -> None:
+        if isinstance(data, bytes | bytearray | memoryview):
+            self.client.put_object(
+                Bucket=self.bucket, Key=check_key(key), Body=data, ContentType=content_type
+            )
+        else:
+            # In parts for a large file (boto3's managed transfer), read as it goes.
+            self.client.upload_fileobj(
+                data, self.bucket, check_key(key), ExtraArgs={"ContentType": content_type}
+            )
 
     def open(self, key: str) -> StoredObject:
         from botocore.exceptions import ClientError
