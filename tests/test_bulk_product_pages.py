@@ -119,8 +119,11 @@ def test_csv_template_download(member):
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert response.data.startswith(b"\xef\xbb\xbf")
     lines = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
-    assert lines[0] == HEADER
+    assert lines[0] == HEADER and len(lines) == 2
     assert lines[1][0] == "Gạo nếp cái hoa vàng"
+    # The template uploaded as it is: its example row is recognised and left out.
+    batch = batch_of(upload(member, response.data, name="mau-nhap-san-pham.csv"))
+    assert [row["skip"] for row in batch.rows] == [True]
 
 
 def test_the_example_comes_from_the_cooperatives_sector(client, media_storage):

@@ -657,17 +657,6 @@ def test_template_xlsx_has_headers_example_and_the_lists(owner):
     assert formulas == ["'Danh mục'!$A$2:$A$21", f"'Danh mục'!$C$2:$C${len(units) + 1}"]
 
 
-def test_template_csv_has_a_bom_and_reads_back(owner):
-    user, cooperative = owner
-    data = products.template_csv(cooperative)
-    assert data.startswith(b"\xef\xbb\xbf")
-    lines = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    assert lines[0] == HEADER and len(lines) == 2
-    # The template uploaded as it is: its example row is recognised and left out.
-    batch = products.create_batch(cooperative, user, "mau.csv", data, None)
-    assert batch.rows[0]["skip"] is True
-
-
 # --------------------------------------------------------------------------- media gc
 
 

@@ -41,6 +41,7 @@ from shop.forms import EmptyForm
 from shop.media import images as media_images
 from shop.media.services import storage_failure
 from shop.media.storage import get_storage
+from shop.reports.exports import csv_response, download_response
 
 bp = member_blueprint("product_import", __name__, url_prefix="/quan-ly-htx/nhap-san-pham")
 
@@ -48,7 +49,6 @@ bp = member_blueprint("product_import", __name__, url_prefix="/quan-ly-htx/nhap-
 #: site keeps MAX_CONTENT_LENGTH (one photo). IMPORT_MAX_UPLOAD_BYTES overrides it.
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 ROWS_PER_PAGE = 100
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 TOO_LARGE = _l(
     "Tệp tải lên quá lớn (tối đa %(mb)d MB cho bảng tính và tệp ảnh cộng lại). Hãy chia "
@@ -313,26 +313,13 @@ def too_large(error):
 
 @bp.get("/mau.xlsx")
 def template_xlsx():
-    return current_app.response_class(
-        products.template_xlsx(g.cooperative),
-        mimetype=XLSX_MIMETYPE,
-        headers={
-            "Content-Disposition": "attachment; filename=mau-nhap-san-pham.xlsx",
-            "Cache-Control": "no-store",
-        },
-    )
+    return download_response(products.template_xlsx(g.cooperative), "mau-nhap-san-pham.xlsx")
 
 
 @bp.get("/mau.csv")
 def template_csv():
-    return current_app.response_class(
-        products.template_csv(g.cooperative),
-        mimetype="text/csv",
-        headers={
-            "Content-Disposition": "attachment; filename=mau-nhap-san-pham.csv",
-            "Cache-Control": "no-store",
-        },
-    )
+    header, example = products.template_rows(g.cooperative)
+    return csv_response("mau-nhap-san-pham.csv", header, [example])
 
 
 @bp.get("/<int:batch_id>")

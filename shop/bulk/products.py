@@ -19,7 +19,6 @@ A name used twice in the sheet is an error (one of the two is a mistake); a name
 cooperative already has is a warning only (the member may mean a second product).
 """
 
-import csv
 import difflib
 import io
 import re
@@ -765,16 +764,6 @@ def _is_example(values: dict) -> bool:
 def template_rows(cooperative: Cooperative | None) -> tuple[list[str], list[str]]:
     example = example_row(cooperative)
     return [column.header for column in COLUMNS], [example[column.key] for column in COLUMNS]
-
-
-def template_csv(cooperative: Cooperative | None) -> bytes:
-    """The template as CSV: UTF-8 with a BOM (Excel then reads the accents), comma-separated."""
-    header, example = template_rows(cooperative)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerow(example)
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
 def template_xlsx(cooperative: Cooperative | None) -> bytes:

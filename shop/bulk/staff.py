@@ -29,7 +29,7 @@ from shop.catalog.queries import page_number
 from shop.cooperatives.models import Locality, Sector
 from shop.extensions import db
 from shop.forms import EmptyForm, Form
-from shop.reports.exports import XLSX_MIMETYPE, csv_response
+from shop.reports.exports import csv_response, download_response
 
 bp = staff_blueprint("registry_import", __name__, url_prefix="/quan-tri/nhap-htx")
 
@@ -83,14 +83,7 @@ def template_xlsx():
     sectors = db.session.scalars(select(Sector).order_by(Sector.sort_order, Sector.id))
     localities = db.session.scalars(select(Locality).order_by(Locality.short_name, Locality.id))
     data = registry.template_xlsx(list(sectors), list(localities))
-    return current_app.response_class(
-        data,
-        mimetype=XLSX_MIMETYPE,
-        headers={
-            "Content-Disposition": "attachment; filename=mau-nhap-htx.xlsx",
-            "Cache-Control": "no-store",
-        },
-    )
+    return download_response(data, "mau-nhap-htx.xlsx")
 
 
 @bp.get("/mau.csv")

@@ -46,6 +46,11 @@ def _download_headers(filename: str) -> dict[str, str]:
     return {"Content-Disposition": f"attachment; filename={filename}", "Cache-Control": "no-store"}
 
 
+def download_response(data: bytes, filename: str, mimetype: str = XLSX_MIMETYPE) -> Response:
+    """A file made in memory (a spreadsheet), sent as a download nobody caches."""
+    return Response(data, mimetype=mimetype, headers=_download_headers(filename))
+
+
 def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence]) -> Response:
     """Stream `rows` as CSV: UTF-8 with a BOM (so Excel reads the accents), formulas defused.
 
@@ -150,8 +155,4 @@ def xlsx_response(
     rows: Iterable[Sequence],
     widths: Sequence[int] | None = None,
 ) -> Response:
-    return Response(
-        xlsx_bytes(title, header, rows, widths),
-        mimetype=XLSX_MIMETYPE,
-        headers=_download_headers(filename),
-    )
+    return download_response(xlsx_bytes(title, header, rows, widths), filename)
