@@ -388,6 +388,20 @@ class CountTable:
     built: float
     folds: OrderedDict = field(default_factory=OrderedDict)
 
+    def fold(self, filters: Filters, lock: threading.Lock) -> dict:
+        """fold_facets() of `filters` over the rows, each choice of filters folded once (the
+        latest FOLDS_KEPT kept); `lock` guards the folds of the cache holding the table."""
+        state = filter_state(filters)
+        with lock:
+            counts = self.folds.get(state)
+        if counts is None:
+            counts = fold_facets(self.rows, filters)
+            with lock:
+                self.folds[state] = counts
+                while len(self.folds) > FOLDS_KEPT:
+                    self.folds.popitem(last=False)
+        return counts
+
 
 class NarrowedCounts:
     """Combination tables narrowed by a search query or a cooperative, the latest few kept.
@@ -418,16 +432,7 @@ class NarrowedCounts:
                 self.tables[key] = table
                 while len(self.tables) > NARROWED_KEPT:
                     self.tables.popitem(last=False)
-        state = filter_state(filters)
-        with self.lock:
-            counts = table.folds.get(state)
-        if counts is None:
-            counts = fold_facets(table.rows, filters)
-            with self.lock:
-                table.folds[state] = counts
-                while len(table.folds) > FOLDS_KEPT:
-                    table.folds.popitem(last=False)
-        return counts
+        return table.fold(filters, self.lock)
 
 
 class FacetCache:
@@ -481,17 +486,7 @@ class FacetCache:
 
     def counts(self, key: tuple, filters: Filters, compute) -> dict:
         """fold_facets() of `filters` over the table of `key`; each choice folded once."""
-        table = self.table(key, compute)
-        state = filter_state(filters)
-        with self.lock:
-            counts = table.folds.get(state)
-        if counts is None:
-            counts = fold_facets(table.rows, filters)
-            with self.lock:
-                table.folds[state] = counts
-                while len(table.folds) > FOLDS_KEPT:
-                    table.folds.popitem(last=False)
-        return counts
+        return self.table(key, compute).fold(filters, self.lock)
 
     def table(self, key: tuple, compute) -> CountTable:
         """The table of `key` if fresh, else the newest at hand while `compute` runs elsewhere.
