@@ -37,9 +37,7 @@ Choices:
   change reaches a revalidating cache with the next product change.)
 """
 
-import csv
 import hashlib
-import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -55,7 +53,7 @@ from shop.access import public_blueprint
 from shop.bulk import queries
 from shop.bulk.exports import path_template
 from shop.media.images import DERIVATIVE_WIDTHS
-from shop.reports.exports import safe_cell
+from shop.reports.exports import csv_chunks
 from shop.seo.meta import site_root
 
 bp = public_blueprint("feeds", __name__, url_prefix="/feeds")
@@ -173,35 +171,25 @@ def items(lang: str) -> Iterator[list[Item]]:
 
 
 def csv_body(lang: str) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def flush() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
-
-    writer.writerow(CSV_FIELDS)
-    yield flush()
-    for batch in items(lang):
-        for item in batch:
-            values = (
-                item.id,
-                item.title,
-                item.description,
-                item.link,
-                item.image_link,
-                ",".join(item.additional_image_links),
-                item.price,
-                item.availability,
-                item.brand,
-                item.condition,
-                item.product_type,
-                item.identifier_exists,
-            )
-            writer.writerow([safe_cell(v) for v in values])
-        yield flush()
+    rows = (
+        (
+            item.id,
+            item.title,
+            item.description,
+            item.link,
+            item.image_link,
+            ",".join(item.additional_image_links),
+            item.price,
+            item.availability,
+            item.brand,
+            item.condition,
+            item.product_type,
+            item.identifier_exists,
+        )
+        for batch in items(lang)
+        for item in batch
+    )
+    return csv_chunks(CSV_FIELDS, rows, bom=False)
 
 
 def _element(name: str, value: str) -> str:

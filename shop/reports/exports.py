@@ -6,7 +6,7 @@ Shared by the dashboard (/quan-tri/so-lieu/<table>.csv|.xlsx) and the audit log.
 import csv
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 
 from flask import Response, stream_with_context
@@ -51,32 +51,34 @@ def download_response(data: bytes, filename: str, mimetype: str = XLSX_MIMETYPE)
     return Response(data, mimetype=mimetype, headers=_download_headers(filename))
 
 
+def csv_chunks(header: Sequence[str], rows: Iterable[Sequence], bom: bool = True) -> Iterator[str]:
+    """`rows` as CSV text, CSV_BATCH rows a chunk, formulas defused; with a BOM first (so
+    Excel reads the accents) unless `bom` is false (feeds read by machines)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def flush() -> str:
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    writer.writerow([safe_cell(h) for h in header])
+    yield ("\ufeff" if bom else "") + flush()
+    for n, row in enumerate(rows, start=1):
+        writer.writerow([_csv_value(v) for v in row])
+        if n % CSV_BATCH == 0:
+            yield flush()
+    yield flush()
+
+
 def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence]) -> Response:
-    """Stream `rows` as CSV: UTF-8 with a BOM (so Excel reads the accents), formulas defused.
+    """Stream `rows` as a CSV download (csv_chunks(), with a BOM).
 
     `rows` may be a generator that reads the database lazily; it runs inside the request.
     """
-
-    def generate():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-
-        def flush() -> str:
-            text = buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-            return text
-
-        writer.writerow([safe_cell(h) for h in header])
-        yield "\ufeff" + flush()
-        for n, row in enumerate(rows, start=1):
-            writer.writerow([_csv_value(v) for v in row])
-            if n % CSV_BATCH == 0:
-                yield flush()
-        yield flush()
-
     return Response(
-        stream_with_context(generate()),
+        stream_with_context(csv_chunks(header, rows)),
         mimetype="text/csv",
         headers=_download_headers(filename),
     )
