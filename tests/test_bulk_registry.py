@@ -1,6 +1,7 @@
 """The registry import's rules (shop/bulk/registry.py): columns, matching, duplicates, confirm."""
 
 import unicodedata
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import event, func, insert, select
@@ -529,16 +530,15 @@ def test_only_staff_confirm(ctx):
         registry.confirm(batch, buyer)
 
 
-def test_a_tax_code_inserted_meanwhile_breaks_the_unique_constraint(ctx):
-    staff = create_user(Role.STAFF)
-    batch = make_batch(staff, sheet({"name": "HTX Chạy Đua", "owner_email": ""}))
-    other = create_cooperative(name="HTX Khác")
-
+@contextmanager
+def a_colleague_saves(tax_code: str, beside: Cooperative, before: str | None = None):
+    """Inside: a cooperative with `tax_code` (in `beside`'s sector and commune) lands just
+    before this session inserts its first cooperative (or the one named `before`), once,
+    between the import's check and its insert. Yields the names it landed before."""
     raced = []
 
     def another_writer(mapper, connection, target):
-        # Another staff member's cooperative with the same code lands between check and insert.
-        if raced:
+        if raced or (before is not None and target.name != before):
             return
         raced.append(target.name)
         connection.execute(
@@ -546,11 +546,11 @@ def test_a_tax_code_inserted_meanwhile_breaks_the_unique_constraint(ctx):
                 slug="htx-vua-tao",
                 name="HTX Vừa tạo",
                 legal_form=LegalForm.COOPERATIVE.value,
-                sector_id=other.sector_id,
-                locality_id=other.locality_id,
+                sector_id=beside.sector_id,
+                locality_id=beside.locality_id,
                 address_vi="",
                 description_vi="",
-                tax_code=CODE,
+                tax_code=tax_code,
                 tax_code_is_demo=False,
                 is_demo=False,
                 status=CooperativeStatus.VERIFIED.value,
@@ -559,10 +559,17 @@ def test_a_tax_code_inserted_meanwhile_breaks_the_unique_constraint(ctx):
 
     event.listen(Cooperative, "before_insert", another_writer)
     try:
-        with pytest.raises(IntegrityError):
-            registry.confirm(batch, staff)
+        yield raced
     finally:
         event.remove(Cooperative, "before_insert", another_writer)
+
+
+def test_a_tax_code_inserted_meanwhile_breaks_the_unique_constraint(ctx):
+    staff = create_user(Role.STAFF)
+    batch = make_batch(staff, sheet({"name": "HTX Chạy Đua", "owner_email": ""}))
+    other = create_cooperative(name="HTX Khác")
+    with a_colleague_saves(CODE, beside=other) as raced, pytest.raises(IntegrityError):
+        registry.confirm(batch, staff)
     assert raced == ["HTX Chạy Đua"]
     db.session.rollback()
 

@@ -7,7 +7,7 @@ import unicodedata
 
 import pytest
 from openpyxl import Workbook, load_workbook
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
@@ -26,6 +26,7 @@ from shop.extensions import db
 from shop.notify.models import OutboxEmail
 from tests.factories import create_cooperative, create_user
 from tests.helpers import csrf_token, page_text, sign_in
+from tests.test_bulk_registry import a_colleague_saves
 
 URL = "/quan-tri/nhap-htx/"
 HEADER = [c.header for c in registry.COLUMNS]
@@ -315,34 +316,9 @@ def test_a_tax_code_saved_meanwhile_rolls_everything_back(client, staff):
     other = create_cooperative(name="HTX Bên Cạnh")
     db.session.commit()
     before = counts()
-    raced = []
-
-    def another_writer(mapper, connection, target):
-        # A colleague's cooperative with the second row's code lands between check and insert.
-        if target.name != "HTX Đua" or raced:
-            return
-        raced.append(target.name)
-        connection.execute(
-            insert(Cooperative.__table__).values(
-                slug="htx-vua-tao",
-                name="HTX Vừa tạo",
-                legal_form=LegalForm.COOPERATIVE.value,
-                sector_id=other.sector_id,
-                locality_id=other.locality_id,
-                address_vi="",
-                description_vi="",
-                tax_code=CODE,
-                tax_code_is_demo=False,
-                is_demo=False,
-                status=CooperativeStatus.VERIFIED.value,
-            )
-        )
-
-    event.listen(Cooperative, "before_insert", another_writer)
-    try:
+    # A colleague's cooperative with the second row's code lands between check and insert.
+    with a_colleague_saves(CODE, beside=other, before="HTX Đua") as raced:
         response = post(client, f"{URL}{batch_id}/xac-nhan")
-    finally:
-        event.remove(Cooperative, "before_insert", another_writer)
     assert raced == ["HTX Đua"]
     assert response.status_code == 409
     assert "vừa được tạo trong lúc bạn xác nhận" in page_text(response)
