@@ -23,20 +23,11 @@ from shop.extensions import db
 from shop.media.models import StoredImage
 from tests.factories import create_cooperative, create_user
 from tests.helpers import csrf_token, page_text, sign_in
-from tests.test_bulk_products import HEADER, csv_bytes, row, zip_bytes
+from tests.test_bulk_products import HEADER, counts, csv_bytes, row, zip_bytes
 from tests.test_media_images import jpeg, png
 from tests.test_media_storage import seaweedfs  # noqa: F401  (the fixture)
 
 BASE = "/quan-ly-htx/nhap-san-pham"
-
-
-def counts() -> dict:
-    return {
-        "product": db.session.scalar(select(func.count()).select_from(Product)),
-        "import_batch": db.session.scalar(select(func.count()).select_from(ImportBatch)),
-        "stored_image": db.session.scalar(select(func.count()).select_from(StoredImage)),
-        "product_image": db.session.scalar(select(func.count()).select_from(ProductImage)),
-    }
 
 
 @pytest.fixture
