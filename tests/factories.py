@@ -1,11 +1,18 @@
 """Build records for tests: the taxonomy from the demo file, then cooperatives and products."""
 
+import hashlib
 import itertools
 from datetime import date
 
 from sqlalchemy import select
 
-from shop.catalog.models import Category, Product, ProductCertification, ProductStatus
+from shop.catalog.models import (
+    Category,
+    Product,
+    ProductCertification,
+    ProductImage,
+    ProductStatus,
+)
 from shop.cooperatives.models import (
     Cooperative,
     CooperativeStatus,
@@ -17,6 +24,7 @@ from shop.dataset.commands import DEMO_FILE
 from shop.dataset.importer import import_data, read_file
 from shop.db import utcnow
 from shop.extensions import db
+from shop.media.models import StoredImage
 from shop.programmes.models import Booth, BoothProduct, Programme, ProgrammeStatus
 
 _seq = itertools.count(1)
@@ -76,6 +84,34 @@ def create_product(cooperative: Cooperative, **values) -> Product:
         db.session.add(ProductCertification(product_id=product.id, certification_code=code))
     db.session.flush()
     return product
+
+
+def add_photos(
+    product: Product,
+    count: int,
+    *,
+    mime_type: str = "image/jpeg",
+    size: tuple[int, int] = (2000, 1500),
+    alt_vi: str | None = None,
+    alt_en: str | None = None,
+) -> list[StoredImage]:
+    """Photo rows for a product, the first its cover (with the alt texts given); no files:
+    pages and exports that only name the photos need none."""
+    images = []
+    for position in range(count):
+        sha = hashlib.sha256(f"photo-{product.id}-{position}-{next(_seq)}".encode()).hexdigest()
+        image = StoredImage(
+            sha256=sha, mime_type=mime_type, width=size[0], height=size[1], byte_size=1
+        )
+        db.session.add(image)
+        db.session.flush()
+        alts = {"alt_vi": alt_vi, "alt_en": alt_en} if position == 0 else {}
+        db.session.add(
+            ProductImage(product_id=product.id, image_id=image.id, position=position, **alts)
+        )
+        images.append(image)
+    db.session.flush()
+    return images
 
 
 def create_programme(**values) -> Programme:

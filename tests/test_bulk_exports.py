@@ -1,7 +1,6 @@
 """Product exports as CSV and XLSX: a cooperative's own products, and the whole catalogue."""
 
 import csv
-import hashlib
 import io
 
 import pytest
@@ -17,7 +16,6 @@ from shop.catalog.models import (
     ALL_MONTHS,
     Category,
     Product,
-    ProductImage,
     ProductStatus,
     months_to_mask,
 )
@@ -25,7 +23,13 @@ from shop.cooperatives.models import Cooperative, Sector
 from shop.extensions import db
 from shop.media.models import StoredImage
 from shop.reports.exports import XLSX_MIMETYPE
-from tests.factories import create_cooperative, create_product, create_user, load_taxonomy
+from tests.factories import (
+    add_photos,
+    create_cooperative,
+    create_product,
+    create_user,
+    load_taxonomy,
+)
 from tests.helpers import page_text, sign_in
 
 MEMBER_CSV = "/quan-ly-htx/xuat-san-pham/san-pham.csv"
@@ -51,20 +55,6 @@ def read_xlsx(response) -> list[tuple]:
 def by_column(header, rows, column) -> list:
     index = list(header).index(column)
     return [row[index] for row in rows]
-
-
-def add_photos(product: Product, count: int, mime_type: str = "image/jpeg") -> list[StoredImage]:
-    """Stored image rows for a product's photos (no files: exports only name them)."""
-    images = []
-    for position in range(count):
-        sha = hashlib.sha256(f"{product.id}-{position}".encode()).hexdigest()
-        image = StoredImage(sha256=sha, mime_type=mime_type, width=2000, height=1500, byte_size=1)
-        db.session.add(image)
-        db.session.flush()
-        db.session.add(ProductImage(product_id=product.id, image_id=image.id, position=position))
-        images.append(image)
-    db.session.flush()
-    return images
 
 
 @pytest.fixture

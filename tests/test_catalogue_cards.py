@@ -4,7 +4,6 @@ A card must show what the product's model shows: the same names in both language
 unit, cooperative and commune, cover photo and OCOP badge.
 """
 
-import hashlib
 import html
 import re
 from datetime import date, timedelta
@@ -14,11 +13,10 @@ from sqlalchemy import select
 
 from shop.catalog import queries
 from shop.catalog.cards import card_of, card_select
-from shop.catalog.models import Category, Product, ProductImage, Unit
+from shop.catalog.models import Category, Unit
 from shop.cooperatives.models import Locality, Sector
 from shop.extensions import db
-from shop.media.models import StoredImage
-from tests.factories import create_cooperative, create_product, load_taxonomy
+from tests.factories import add_photos, create_cooperative, create_product, load_taxonomy
 
 TODAY = date(2026, 11, 26)  # TestConfig.SHOP_TODAY
 
@@ -33,31 +31,6 @@ def get(client, url, lang="vi") -> str:
 
 def cards(stmt) -> dict[int, object]:
     return {card.id: card for card in map(card_of, db.session.execute(card_select(stmt)))}
-
-
-def add_cover(product: Product, alt_vi=None, alt_en=None) -> StoredImage:
-    sha = hashlib.sha256(f"card-{product.id}".encode()).hexdigest()
-    image = StoredImage(sha256=sha, mime_type="image/jpeg", width=1600, height=1200, byte_size=1)
-    db.session.add(image)
-    db.session.flush()
-    db.session.add(
-        ProductImage(
-            product_id=product.id, image_id=image.id, position=0, alt_vi=alt_vi, alt_en=alt_en
-        )
-    )
-    # A second photo must not make a second card.
-    other = StoredImage(
-        sha256=hashlib.sha256(f"card-{product.id}-2".encode()).hexdigest(),
-        mime_type="image/jpeg",
-        width=800,
-        height=800,
-        byte_size=1,
-    )
-    db.session.add(other)
-    db.session.flush()
-    db.session.add(ProductImage(product_id=product.id, image_id=other.id, position=1))
-    db.session.flush()
-    return image
 
 
 def make_shelf():
@@ -78,7 +51,8 @@ def make_shelf():
         coop, name_vi="Sáp ong", name_en=None, price_vnd=None, ocop_stars=3,
         ocop_expires_on=TODAY - timedelta(days=1),
     )  # fmt: skip
-    image = add_cover(honey, alt_vi="Hũ mật ong", alt_en="A jar of honey")
+    # The cover, and a second photo that must not make a second card.
+    image = add_photos(honey, 2, size=(1600, 1200), alt_vi="Hũ mật ong", alt_en="A jar of honey")[0]
     db.session.commit()
     return coop, honey, plain, image
 

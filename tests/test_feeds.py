@@ -1,7 +1,6 @@
 """Marketplace feeds: /feeds/products.xml (RSS 2.0 + Google's g: namespace) and .csv."""
 
 import csv
-import hashlib
 import io
 import xml.etree.ElementTree as ET
 from datetime import timedelta
@@ -10,13 +9,12 @@ import pytest
 from sqlalchemy import func, select
 
 from shop.bulk import feeds, queries
-from shop.catalog.models import Product, ProductImage, ProductStatus
+from shop.catalog.models import Product, ProductStatus
 from shop.catalog.queries import public_products
 from shop.cooperatives.models import Cooperative, CooperativeStatus
 from shop.db import utcnow
 from shop.extensions import db
-from shop.media.models import StoredImage
-from tests.factories import create_cooperative, create_product, load_taxonomy
+from tests.factories import add_photos, create_cooperative, create_product, load_taxonomy
 
 XML = "/feeds/products.xml"
 CSV = "/feeds/products.csv"
@@ -51,21 +49,6 @@ def read_csv(response) -> list[dict]:
     text = response.get_data(as_text=True)
     assert not text.startswith("\ufeff")  # machines read it: no BOM sticking to "id"
     return list(csv.DictReader(io.StringIO(text)))
-
-
-def add_photos(product: Product, count: int) -> list[StoredImage]:
-    images = []
-    for position in range(count):
-        sha = hashlib.sha256(f"feed-{product.id}-{position}".encode()).hexdigest()
-        image = StoredImage(
-            sha256=sha, mime_type="image/jpeg", width=3000, height=2000, byte_size=1
-        )
-        db.session.add(image)
-        db.session.flush()
-        db.session.add(ProductImage(product_id=product.id, image_id=image.id, position=position))
-        images.append(image)
-    db.session.flush()
-    return images
 
 
 @pytest.fixture
