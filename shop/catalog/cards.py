@@ -12,6 +12,7 @@ Pages that change a product, or show more than its card, load Product as before.
 """
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -132,14 +133,13 @@ def _card_parts() -> tuple[tuple, tuple]:
     return columns, joins
 
 
-def card_select(stmt: Select) -> Select:
-    """`stmt`, a select of Product joined to its Cooperative (public_products() and the
+def card_select(stmt: Select, extra: Sequence = ()) -> Select:
+    """`stmt`, a select of products joined to their Cooperative (public_products() and the
     listings built on it), made to return the card's columns instead, in its order.
 
-    Any columns `stmt` adds after the Product entity (a search's ranking) come last, in order.
+    `extra` columns (a search's ranking) come last: card_of() keeps them as search_ranking.
     """
     columns, joins = _card_parts()
-    extra = list(stmt.selected_columns)[len(Product.__table__.columns) :]
     stmt = stmt.with_only_columns(*columns, *extra)
     for target, on, outer in joins:
         stmt = stmt.join(target, on, isouter=outer)

@@ -1083,9 +1083,10 @@ def _relevance_rows(stmt: Select, columns: list, down: bool, limit: int, offset)
         .join(Product, Product.id == keys[-1])
         .join(Product.cooperative)
         .order_by(*(key.desc() if down else key.asc() for key in keys))
-        .add_columns(*keys[:3])  # the ranking, for key_of: the cursor carries it
     )
-    return [card_of(row) for row in db.session.connection().execute(card_select(rows))]
+    # The ranking rides along for key_of: the cursor carries it.
+    page_rows = card_select(rows, extra=keys[:3])
+    return [card_of(row) for row in db.session.connection().execute(page_rows)]
 
 
 #: A listing's joins are lookups by key from the rows the sort's index gives, in the order they
