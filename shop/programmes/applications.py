@@ -80,11 +80,6 @@ def status_label(status) -> str:
     return str(label) if label is not None else str(status)
 
 
-def deadline_of(programme: Programme):
-    """The last day to apply: the registration deadline, else the first day of the programme."""
-    return programme.application_deadline
-
-
 def _clean_text(value, limit: int, message) -> str:
     value = (value or "").strip()
     if len(value) > limit:

@@ -37,7 +37,6 @@ bp = member_blueprint("programme_dashboard", __name__, url_prefix="/quan-ly-htx/
 for _name, _helper in messages.template_globals().items():
     bp.add_app_template_global(_helper, _name)
 bp.add_app_template_global(service.status_label, "application_status_label")
-bp.add_app_template_global(service.deadline_of, "application_deadline")
 
 
 class ApplicationForm(Form):
@@ -148,7 +147,7 @@ def _apply_page(programme, form, status=200, problem=None):
         checked={int(v) for v in form.products.data or () if v.isascii() and v.isdecimal()},
         closed=_closed_reason(programme),
         problem=problem,
-        deadline=service.deadline_of(programme),
+        deadline=programme.application_deadline,
         min_products=rules.MIN_FEATURED,
         max_products=rules.MAX_FEATURED,
     ), status
