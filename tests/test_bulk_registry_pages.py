@@ -396,7 +396,7 @@ def test_no_file_chosen(client, staff):
 def test_wrong_headers_name_the_missing_columns(client, staff):
     data = xlsx([["HTX A", "Nông nghiệp"]], header=["Tên HTX", "Ngành"])
     text = refused(client, data, "dang-ky.xlsx", 422)
-    assert "Tệp thiếu cột bắt buộc: “Lĩnh vực”, “Xã/phường”." in text
+    assert "Bảng tính thiếu cột “Lĩnh vực”, “Xã/phường”. Hãy dùng tệp mẫu" in text
 
 
 def test_headers_only(client, staff):
@@ -407,7 +407,7 @@ def test_headers_only(client, staff):
 def test_wrong_headers_in_english(client, staff):
     client.get(URL + "?lang=en")
     text = refused(client, xlsx([["x"]], header=["Ngành"]), "a.xlsx", 422)
-    assert "The file lacks required columns" in text
+    assert "The sheet is missing the column “Tên HTX”, “Lĩnh vực”" in text
 
 
 # --------------------------------------------------------------------------- access and ids

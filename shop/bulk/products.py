@@ -35,7 +35,7 @@ from sqlalchemy import select, update
 
 from shop.bulk.archive import open_photo_archive
 from shop.bulk.models import BatchKind, BatchStatus, ImportBatch
-from shop.bulk.sheets import SheetError, header_index, read_sheet
+from shop.bulk.sheets import read_table
 from shop.catalog.forms import MAX_MIN_ORDER, parse_quantity
 from shop.catalog.models import (
     ALL_MONTHS,
@@ -849,31 +849,17 @@ def _safe_file_name(name: str) -> str:
 
 def read_rows(sheet_name: str, sheet_bytes: bytes) -> list[dict]:
     """The sheet's rows as a batch keeps them; SheetError when it cannot be used at all."""
-    sheet = read_sheet(
-        sheet_name, sheet_bytes, max_rows=current_app.config.get("IMPORT_MAX_ROWS", 10_000)
-    )
-    columns = header_index(
-        sheet.headers,
+    sheet, columns = read_table(
+        sheet_name,
+        sheet_bytes,
         {column.key: (column.header, *column.names) for column in COLUMNS},
+        {column.key: column.header for column in COLUMNS if column.required},
+        _(
+            "Bảng tính chưa có sản phẩm nào: dưới dòng tiêu đề còn trống. Hãy điền mỗi sản "
+            "phẩm một dòng rồi tải lên lại."
+        ),
+        max_rows=current_app.config.get("IMPORT_MAX_ROWS", 10_000),
     )
-    missing = [column for column in COLUMNS if column.required and column.key not in columns]
-    if missing:
-        raise SheetError(
-            _(
-                "Bảng tính thiếu cột %(names)s. Hãy dùng tệp mẫu (tải ở bước 1) và giữ nguyên "
-                "dòng tiêu đề.",
-                names=", ".join(f"“{column.header}”" for column in missing),
-            ),
-            422,
-        )
-    if not sheet.rows:
-        raise SheetError(
-            _(
-                "Bảng tính chưa có sản phẩm nào: dưới dòng tiêu đề còn trống. Hãy điền mỗi sản "
-                "phẩm một dòng rồi tải lên lại."
-            ),
-            422,
-        )
     rows = []
     for row in sheet.rows:
         values = {key: row.cells[index] for key, index in columns.items()}

@@ -32,7 +32,7 @@ from shop import clock
 from shop.accounts.models import Role, User
 from shop.audit.services import record
 from shop.bulk.models import BatchKind, BatchStatus, ImportBatch
-from shop.bulk.sheets import SheetError, header_index, read_sheet
+from shop.bulk.sheets import read_table
 from shop.cooperatives import services as cooperative_services
 from shop.cooperatives.forms import email_error, format_phone, normalize_email
 from shop.cooperatives.models import (
@@ -228,23 +228,14 @@ def create_batch(actor: User, file_name: str, data: bytes, *, max_rows: int) -> 
     Raises SheetError (message, status) when the file cannot be read, lacks a required column
     (422, naming them) or holds no row; then nothing is written.
     """
-    sheet = read_sheet(file_name, data, max_rows=max_rows)
-    index = header_index(sheet.headers, {c.key: (c.header, *c.aliases) for c in COLUMNS})
-    missing = [c.header.rstrip("*") for c in COLUMNS if c.required and c.key not in index]
-    if missing:
-        raise SheetError(
-            _(
-                "Tệp thiếu cột bắt buộc: %(columns)s. Hãy dùng tệp mẫu hoặc đặt đúng tên cột "
-                "ở dòng đầu tiên.",
-                columns=", ".join(f"“{name}”" for name in missing),
-            ),
-            422,
-        )
-    if not sheet.rows:
-        raise SheetError(
-            _("Tệp không có dòng hợp tác xã nào dưới dòng tiêu đề."),
-            422,
-        )
+    sheet, index = read_table(
+        file_name,
+        data,
+        {c.key: (c.header, *c.aliases) for c in COLUMNS},
+        {c.key: c.header.rstrip("*") for c in COLUMNS if c.required},
+        _("Tệp không có dòng hợp tác xã nào dưới dòng tiêu đề."),
+        max_rows=max_rows,
+    )
     rows = []
     for row in sheet.rows:
         values, formulas = {}, []

@@ -183,6 +183,36 @@ def header_index(headers: list[str], columns: dict[str, tuple[str, ...]]) -> dic
     return found
 
 
+def read_table(
+    file_name: str,
+    data: bytes,
+    columns: dict[str, tuple[str, ...]],
+    required: dict[str, str],
+    empty: str,
+    max_rows: int,
+) -> tuple[Sheet, dict[str, int]]:
+    """An import's sheet and its columns' indexes (header_index()), read_sheet() first.
+
+    Refused with 422: a column of `required` (key → the header to name) missing, naming them
+    all; no row under the header (`empty` says so). Nothing is written before either.
+    """
+    sheet = read_sheet(file_name, data, max_rows=max_rows)
+    index = header_index(sheet.headers, columns)
+    missing = [header for key, header in required.items() if key not in index]
+    if missing:
+        raise SheetError(
+            _(
+                "Bảng tính thiếu cột %(names)s. Hãy dùng tệp mẫu (tải ở bước 1) và giữ nguyên "
+                "dòng tiêu đề.",
+                names=", ".join(f"“{header}”" for header in missing),
+            ),
+            422,
+        )
+    if not sheet.rows:
+        raise SheetError(empty, 422)
+    return sheet, index
+
+
 def fold_header(text: str) -> str:
     """A header as compared: folded, spaces collapsed, a trailing * or (bắt buộc) left out."""
     value = " ".join(fold(text).split())
